@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* Bodies of the dispatcher's REST API: the job request decoded strictly
+ * (every refusal names its field), and the job, execution and error views
+ * encoded. Schemas: schema/json/rest-*.schema.json. */
+#ifndef CMDBUS_REST_H
+#define CMDBUS_REST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmdbus/msg.h"
+#include "cmdbus/proto.h"
+
+#define CMDBUS_REST_MAX_BODY 1048576u /* bytes; larger bodies get 413 */
+#define CMDBUS_REST_MAX_DEVICES 10000u /* per job request */
+#define CMDBUS_DEFAULT_TIMEOUT_MS 30000u
+#define CMDBUS_DEFAULT_TTL_MS 3600000u
+#define CMDBUS_MAX_TIMEOUT_MS 86400000u          /* 1 day */
+#define CMDBUS_MAX_TTL_MS (7u * 86400000u)       /* 7 days */
+
+enum cmdbus_target_kind {
+	CMDBUS_TARGET_DEVICES,
+	CMDBUS_TARGET_LABELS,
+	CMDBUS_TARGET_ALL,
+};
+
+enum cmdbus_offline_policy {
+	CMDBUS_OFFLINE_WAIT,
+	CMDBUS_OFFLINE_SKIP,
+	CMDBUS_OFFLINE_FAIL,
+};
+
+struct cmdbus_rollout {
+	bool present;
+	uint64_t batch_size;   /* a count, or a percent when batch_pct */
+	bool batch_pct;
+	bool has_max_failures;
+	uint64_t max_failures;
+	bool has_max_failure_pct;
+	uint64_t max_failure_pct; /* 0..100 */
+	enum cmdbus_offline_policy offline;
+};
+
+/* POST /v1/jobs */
+struct cmdbus_job_request {
+	enum cmdbus_target_kind target;
+	char (*devices)[CMDBUS_NAME_BUF]; /* owned; DEVICES: unique, >= 1 */
+	size_t ndevices;
+	struct cmdbus_label *labels; /* owned; LABELS: >= 1, keys unique */
+	size_t nlabels;
+	char action[CMDBUS_NAME_BUF];
+	char *args_json;     /* owned compact JSON object; "{}" by default */
+	uint64_t timeout_ms; /* default CMDBUS_DEFAULT_TIMEOUT_MS */
+	uint64_t ttl_ms;     /* default CMDBUS_DEFAULT_TTL_MS */
+	bool stream;
+	struct cmdbus_rollout rollout;
+	char idempotency_key[129]; /* "" when absent; 1..128 printable ASCII */
+};
+
+/* Body over CMDBUS_REST_MAX_BODY: -ERR_TOO_LARGE; anything else wrong:
+ * -ERR_MALFORMED with diag.field naming the field ("target.devices[3]").
+ * Release with cmdbus_job_request_fini(), also after a failure. */
+int cmdbus_job_request_decode(const char *body, size_t len,
+			      struct cmdbus_job_request *out,
+			      struct cmdbus_diag *diag);
+void cmdbus_job_request_fini(struct cmdbus_job_request *r);
+
+/* A job's own state. */
+enum cmdbus_job_state {
+	CMDBUS_JOB_RUNNING,
+	CMDBUS_JOB_COMPLETED,
+	CMDBUS_JOB_CANCELED,
+	CMDBUS_JOB_ABORTED,
+};
+const char *cmdbus_job_state_name(enum cmdbus_job_state s); /* static */
+int cmdbus_job_state_parse(const char *s, enum cmdbus_job_state *out);
+
+/* One execution as the API shows it. Strings are borrowed from the caller
+ * for the duration of the encode call. */
+struct cmdbus_execution_view {
+	const char *id, *job, *device, *action;
+	enum cmdbus_state state;
+	uint64_t created_at, updated_at;
+	uint64_t published_at, finished_at; /* 0: not yet */
+	const char *error_code;    /* dispatcher-made terminal states; or NULL */
+	const char *error_message; /* or NULL */
+	/* The stored result payload (JSON text as the agent sent it), shown
+	 * as "result"; NULL when there is none yet. */
+	const char *result_json;
+	uint64_t late_results;     /* results that arrived after terminal */
+};
+
+struct cmdbus_job_view {
+	const char *id, *action;
+	const char *args_json;  /* compact JSON object */
+	enum cmdbus_job_state state;
+	uint64_t created_at, finished_at; /* finished_at 0: not yet */
+	uint64_t timeout_ms, ttl_ms;
+	bool stream;
+	uint64_t counts[CMDBUS_STATE_COUNT]; /* executions per state */
+	const struct cmdbus_execution_view *executions;
+	size_t nexecutions;
+};
+
+/* Canonical JSON for the views; *out is malloc'd, the caller frees it.
+ * 0, -EINVAL (a view that breaks the contract), -ENOMEM. */
+int cmdbus_job_view_encode(const struct cmdbus_job_view *v, char **out,
+			   size_t *outlen);
+int cmdbus_execution_view_encode(const struct cmdbus_execution_view *v,
+				 char **out, size_t *outlen);
+
+/* {"error":{"code":...,"message":...,"field":...}}; field may be NULL or
+ * "" and is then left out. */
+int cmdbus_error_body_encode(const char *code, const char *message,
+			     const char *field, char **out, size_t *outlen);
+
+#endif
