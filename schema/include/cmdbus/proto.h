@@ -84,7 +84,7 @@ bool cmdbus_valid_label(const char *s);
 struct cmdbus_diag {
 	const char *code;  /* a CMDBUS_E_* string, static */
 	char field[96];    /* JSON path of the offending field, e.g.
-			      "args.argv[2]", or "" for the whole document */
+			      "argv[2]" (relative to args), or "" for the whole document */
 	char message[160]; /* one sentence for a human */
 	char id[CMDBUS_ID_BUF]; /* the message's id when one could be read
 				   from it, else "" */

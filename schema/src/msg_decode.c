@@ -1,0 +1,758 @@
+/* SPDX-License-Identifier: MIT */
+/* The strict payload decoder: size, strict JSON, the `type`, then every
+ * field of that type with its JSON type, range and pattern, and the rules
+ * between fields. A refusal names the field as a JSON path and, when the
+ * payload had a readable id, keeps that id so the agent can answer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdbus/msg.h"
+#include "common/err.h"
+#include "decode.h"
+#include "msg_priv.h"
+
+#define MAX_EXIT_CODE 255
+#define MAX_SIGNAL 127
+
+static bool
+valid_sha256_hex(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == CMDBUS_SHA256_HEX;
+}
+
+bool
+schema_msg_valid_error_code(const char *s)
+{
+	size_t i;
+
+	if (!s || !(s[0] >= 'a' && s[0] <= 'z'))
+		return false;
+	for (i = 1; s[i]; i++) {
+		if (i >= MSG_ERROR_CODE_MAX)
+			return false;
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '_')
+			return false;
+	}
+	return true;
+}
+
+bool
+schema_msg_valid_agent(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i >= MSG_AGENT_MAX)
+			return false;
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return false;
+	}
+	return i >= 1;
+}
+
+static int
+dec_times(struct dec *d, const cJSON *o, uint64_t *iat, uint64_t *exp)
+{
+	int rc;
+
+	if ((rc = schema_dec_u64(d, o, "iat", NULL, true, 0, CMDBUS_MAX_INT,
+				 iat, NULL)) < 0 ||
+	    (rc = schema_dec_u64(d, o, "exp", NULL, true, 0, CMDBUS_MAX_INT,
+				 exp, NULL)) < 0)
+		return rc;
+	if (*exp < *iat)
+		return schema_dec_fail(d, "exp", "'exp' is before 'iat'");
+	return 0;
+}
+
+static int
+dec_command(struct dec *d, const cJSON *o, struct cmdbus_command *c)
+{
+	const cJSON *args;
+	int rc;
+
+	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id,
+				  c->id, sizeof(c->id), NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "job", NULL, false, cmdbus_valid_id,
+				  c->job, sizeof(c->job), NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "device", NULL, true,
+				  cmdbus_valid_device_id, c->device,
+				  sizeof(c->device), NULL)) < 0 ||
+	    (rc = dec_times(d, o, &c->iat, &c->exp)) < 0 ||
+	    (rc = schema_dec_u64(d, o, "timeout_ms", NULL, true, 1,
+				 CMDBUS_MAX_INT, &c->timeout_ms, NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "action", NULL, true,
+				  cmdbus_valid_action, c->action,
+				  sizeof(c->action), NULL)) < 0 ||
+	    (rc = schema_dec_object(d, o, "args", NULL, true, &args)) < 0)
+		return rc;
+	c->max_output = CMDBUS_MAX_OUTPUT;
+	if ((rc = schema_dec_u64(d, o, "max_output", NULL, false, 1,
+				 CMDBUS_MAX_INT, &c->max_output, NULL)) < 0 ||
+	    (rc = schema_dec_bool(d, o, "idempotent", NULL, false,
+				  &c->idempotent, NULL)) < 0 ||
+	    (rc = schema_dec_bool(d, o, "stream", NULL, false, &c->stream,
+				  NULL)) < 0)
+		return rc;
+	return schema_json_to_text(args, &c->args_json, NULL);
+}
+
+static int
+dec_cancel(struct dec *d, const cJSON *o, struct cmdbus_cancel *c)
+{
+	int rc;
+
+	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id,
+				  c->id, sizeof(c->id), NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "device", NULL, true,
+				  cmdbus_valid_device_id, c->device,
+				  sizeof(c->device), NULL)) < 0 ||
+	    (rc = dec_times(d, o, &c->iat, &c->exp)) < 0)
+		return rc;
+	return 0;
+}
+
+static int
+dec_state(struct dec *d, const cJSON *o, enum cmdbus_state *st)
+{
+	char name[16];
+	int rc;
+
+	rc = schema_dec_name(d, o, "state", NULL, true, NULL, name,
+			     sizeof(name), NULL);
+	if (rc == -ERR_MALFORMED && strcmp(d->diag->field, "state") == 0 &&
+	    schema_json_str(schema_json_get(o, "state"), NULL))
+		return schema_dec_fail(d, "state", "unknown state");
+	if (rc < 0)
+		return rc;
+	if (cmdbus_state_parse(name, st) < 0)
+		return schema_dec_fail(d, "state", "unknown state '%s'", name);
+	return 0;
+}
+
+static int
+dec_report(struct dec *d, const cJSON *o, struct cmdbus_report *r)
+{
+	int rc;
+
+	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id,
+				  r->id, sizeof(r->id), NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "device", NULL, true,
+				  cmdbus_valid_device_id, r->device,
+				  sizeof(r->device), NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "boot_id", NULL, true, cmdbus_valid_id,
+				  r->boot_id, sizeof(r->boot_id), NULL)) < 0 ||
+	    (rc = dec_state(d, o, &r->state)) < 0)
+		return rc;
+	if (r->state != CMDBUS_STATE_ACCEPTED &&
+	    r->state != CMDBUS_STATE_RUNNING)
+		return schema_dec_fail(
+		    d, "state", "a report's state is ACCEPTED or RUNNING");
+	if ((rc = schema_dec_u64(d, o, "at", NULL, true, 0, CMDBUS_MAX_INT,
+				 &r->at, NULL)) < 0 ||
+	    (rc = schema_dec_u64(d, o, "pid", NULL,
+				 r->state == CMDBUS_STATE_RUNNING, 1,
+				 CMDBUS_MAX_INT, &r->pid, &r->has_pid)) < 0 ||
+	    (rc = schema_dec_name(d, o, "cmd_sha256", NULL, false,
+				  valid_sha256_hex, r->cmd_sha256,
+				  sizeof(r->cmd_sha256), NULL)) < 0)
+		return rc;
+	return 0;
+}
+
+/* Exactly one of KEY (text) and KEY_b64 (base64), into bytes of at most
+ * max raw bytes. */
+static int
+dec_bytes(struct dec *d, const cJSON *o, const char *key, size_t max,
+	  struct cmdbus_bytes *b)
+{
+	char bkey[32];
+	const cJSON *t, *e;
+	const char *s;
+	size_t len;
+	int rc;
+
+	snprintf(bkey, sizeof(bkey), "%s_b64", key);
+	t = schema_json_get(o, key);
+	e = schema_json_get(o, bkey);
+	if (t && e)
+		return schema_dec_fail(d, bkey, "'%s' and '%s' are exclusive",
+				       key, bkey);
+	if (!t && !e)
+		return schema_dec_fail(
+		    d, key, "one of '%s' and '%s' is required", key, bkey);
+	if (t) {
+		rc = schema_dec_text(d, o, key, NULL, true, true, &b->data,
+				     &b->len);
+		if (rc < 0)
+			return rc;
+		if (b->len > max)
+			return schema_dec_fail(d, key, "'%s' is over %zu bytes",
+					       key, max);
+		return 0;
+	}
+	s = schema_json_str(e, &len);
+	if (!s)
+		return schema_dec_fail(d, bkey, "'%s' must be a string", bkey);
+	if (schema_b64_decoded_max(len) > max + 2)
+		return schema_dec_fail(d, bkey, "'%s' is over %zu bytes", bkey,
+				       max);
+	rc = schema_b64_decode(s, len, &b->data, &b->len);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0)
+		return schema_dec_fail(d, bkey, "'%s' is not strict base64",
+				       bkey);
+	if (b->len > max)
+		return schema_dec_fail(d, bkey, "'%s' is over %zu bytes", bkey,
+				       max);
+	return 0;
+}
+
+static int
+dec_output(struct dec *d, const cJSON *o, struct cmdbus_output *m)
+{
+	char stream[8];
+	int rc;
+
+	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id,
+				  m->id, sizeof(m->id), NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "device", NULL, true,
+				  cmdbus_valid_device_id, m->device,
+				  sizeof(m->device), NULL)) < 0)
+		return rc;
+	rc = schema_dec_name(d, o, "stream", NULL, true, NULL, stream,
+			     sizeof(stream), NULL);
+	if (rc == -ERR_MALFORMED &&
+	    schema_json_str(schema_json_get(o, "stream"), NULL))
+		return schema_dec_fail(d, "stream",
+				       "'stream' is \"stdout\" or \"stderr\"");
+	if (rc < 0)
+		return rc;
+	if (strcmp(stream, "stderr") == 0)
+		m->is_stderr = true;
+	else if (strcmp(stream, "stdout") != 0)
+		return schema_dec_fail(d, "stream",
+				       "'stream' is \"stdout\" or \"stderr\"");
+	if ((rc = schema_dec_u64(d, o, "seq", NULL, true, 0, CMDBUS_MAX_INT,
+				 &m->seq, NULL)) < 0)
+		return rc;
+	return dec_bytes(d, o, "data", CMDBUS_MAX_CHUNK, &m->data);
+}
+
+static bool
+is_run_state(enum cmdbus_state s)
+{
+	return s == CMDBUS_STATE_SUCCEEDED || s == CMDBUS_STATE_FAILED ||
+	       s == CMDBUS_STATE_TIMED_OUT || s == CMDBUS_STATE_CANCELED;
+}
+
+static const char *const stream_fields[] = {
+    "stdout",		"stdout_b64",	    "stderr",	    "stderr_b64",
+    "stdout_truncated", "stderr_truncated", "stdout_bytes", "stderr_bytes",
+};
+
+static int
+dec_stream(struct dec *d, const cJSON *o, const char *name,
+	   struct cmdbus_stream *s)
+{
+	char k[32];
+	int rc;
+
+	rc = dec_bytes(d, o, name, CMDBUS_MAX_OUTPUT, &s->kept);
+	if (rc < 0)
+		return rc;
+	snprintf(k, sizeof(k), "%s_truncated", name);
+	rc = schema_dec_bool(d, o, k, NULL, true, &s->truncated, NULL);
+	if (rc < 0)
+		return rc;
+	snprintf(k, sizeof(k), "%s_bytes", name);
+	rc = schema_dec_u64(d, o, k, NULL, true, 0, CMDBUS_MAX_INT, &s->bytes,
+			    NULL);
+	if (rc < 0)
+		return rc;
+	if (s->bytes < s->kept.len)
+		return schema_dec_fail(d, k, "'%s' is less than the bytes kept",
+				       k);
+	return 0;
+}
+
+static int
+dec_error(struct dec *d, const cJSON *o, bool required, struct cmdbus_result *r)
+{
+	const cJSON *e;
+	int rc;
+
+	rc = schema_dec_object(d, o, "error", NULL, required, &e);
+	if (rc < 0 || !e)
+		return rc;
+	if ((rc = schema_dec_name(d, e, "code", "error.code", true,
+				  schema_msg_valid_error_code, r->error_code,
+				  sizeof(r->error_code), NULL)) < 0 ||
+	    (rc = schema_dec_text(d, e, "message", "error.message", true, false,
+				  &r->error_message, NULL)) < 0)
+		return rc;
+	r->has_error = true;
+	return 0;
+}
+
+static int
+dec_result(struct dec *d, const cJSON *o, struct cmdbus_result *r)
+{
+	bool run;
+	int rc;
+
+	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id,
+				  r->id, sizeof(r->id), NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "device", NULL, true,
+				  cmdbus_valid_device_id, r->device,
+				  sizeof(r->device), NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "boot_id", NULL, true, cmdbus_valid_id,
+				  r->boot_id, sizeof(r->boot_id), NULL)) < 0 ||
+	    (rc = dec_state(d, o, &r->state)) < 0)
+		return rc;
+	if (!cmdbus_state_is_terminal(r->state))
+		return schema_dec_fail(d, "state",
+				       "a result's state is terminal");
+	run = is_run_state(r->state);
+	if ((rc = schema_dec_name(d, o, "cmd_sha256", NULL, false,
+				  valid_sha256_hex, r->cmd_sha256,
+				  sizeof(r->cmd_sha256), NULL)) < 0 ||
+	    (rc = schema_dec_u64(d, o, "exit_code", NULL, false, 0,
+				 MAX_EXIT_CODE, &r->exit_code,
+				 &r->has_exit_code)) < 0 ||
+	    (rc = schema_dec_u64(d, o, "signal", NULL, false, 1, MAX_SIGNAL,
+				 &r->signal, &r->has_signal)) < 0)
+		return rc;
+	if (r->has_exit_code && r->has_signal)
+		return schema_dec_fail(
+		    d, "signal", "'exit_code' and 'signal' are exclusive");
+	if (!run && (r->has_exit_code || r->has_signal))
+		return schema_dec_fail(d,
+				       r->has_signal ? "signal" : "exit_code",
+				       "a %s result describes no process exit",
+				       cmdbus_state_name(r->state));
+	if (r->state == CMDBUS_STATE_SUCCEEDED &&
+	    (r->has_signal || (r->has_exit_code && r->exit_code != 0)))
+		return schema_dec_fail(d,
+				       r->has_signal ? "signal" : "exit_code",
+				       "SUCCEEDED means exit code 0");
+	if (run) {
+		if ((rc = dec_stream(d, o, "stdout", &r->out)) < 0 ||
+		    (rc = dec_stream(d, o, "stderr", &r->err)) < 0)
+			return rc;
+		r->has_streams = true;
+	} else {
+		for (size_t i = 0;
+		     i < sizeof(stream_fields) / sizeof(stream_fields[0]); i++)
+			if (schema_json_get(o, stream_fields[i]))
+				return schema_dec_fail(
+				    d, stream_fields[i],
+				    "a %s result carries no streams",
+				    cmdbus_state_name(r->state));
+	}
+	if ((rc = schema_dec_u64(d, o, "started_at", NULL, false, 0,
+				 CMDBUS_MAX_INT, &r->started_at,
+				 &r->has_started_at)) < 0 ||
+	    (rc = schema_dec_u64(d, o, "finished_at", NULL, true, 0,
+				 CMDBUS_MAX_INT, &r->finished_at, NULL)) < 0 ||
+	    (rc = dec_error(d, o, !run, r)) < 0 ||
+	    (rc = schema_dec_u64(d, o, "clamped_timeout_ms", NULL, false, 1,
+				 CMDBUS_MAX_INT, &r->clamped_timeout_ms,
+				 &r->has_clamped_timeout_ms)) < 0)
+		return rc;
+	return 0;
+}
+
+static bool
+valid_pattern(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= MSG_PATTERN_MAX && schema_utf8_valid(s, n);
+}
+
+static int
+dec_labels(struct dec *d, const cJSON *o, struct cmdbus_status *st)
+{
+	const cJSON *l, *c;
+	size_t n = 0;
+	int rc;
+
+	rc = schema_dec_object(d, o, "labels", NULL, false, &l);
+	if (rc < 0 || !l)
+		return rc;
+	for (c = l->child; c; c = c->next)
+		n++;
+	if (n == 0)
+		return 0;
+	st->labels = calloc(n, sizeof(*st->labels));
+	if (!st->labels)
+		return -ENOMEM;
+	for (c = l->child; c; c = c->next) {
+		struct cmdbus_label *lb = &st->labels[st->nlabels];
+		char path[96];
+		size_t len;
+		const char *v;
+
+		if (!cmdbus_valid_label(c->string))
+			return schema_dec_fail(
+			    d, "labels",
+			    "a label key is not 1..64 bytes of "
+			    "[A-Za-z0-9_.-]");
+		schema_dec_path(path, sizeof(path), "labels", c->string);
+		v = schema_json_str(c, &len);
+		if (!v || schema_bytes_have_nul(v, len) ||
+		    !cmdbus_valid_label(v))
+			return schema_dec_fail(
+			    d, path,
+			    "a label value is a string of 1..64 "
+			    "bytes of [A-Za-z0-9_.-]");
+		lb->key = schema_dec_strdup(c->string, strlen(c->string));
+		lb->value = schema_dec_strdup(v, len);
+		st->nlabels++;
+		if (!lb->key || !lb->value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+dec_params(struct dec *d, const cJSON *a, const char *prefix,
+	   struct cmdbus_action_desc *ad)
+{
+	const cJSON *p, *c;
+	char path[96];
+	size_t n = 0;
+	int rc;
+
+	schema_dec_path(path, sizeof(path), prefix, "params");
+	rc = schema_dec_object(d, a, "params", path, false, &p);
+	if (rc < 0 || !p)
+		return rc;
+	for (c = p->child; c; c = c->next)
+		n++;
+	if (n == 0)
+		return 0;
+	ad->params = calloc(n, sizeof(*ad->params));
+	if (!ad->params)
+		return -ENOMEM;
+	for (c = p->child; c; c = c->next) {
+		struct cmdbus_param *pm = &ad->params[ad->nparams];
+		char ppath[96];
+		size_t len;
+		const char *v;
+
+		if (!cmdbus_valid_label(c->string))
+			return schema_dec_fail(
+			    d, path,
+			    "a parameter name is not 1..64 bytes "
+			    "of [A-Za-z0-9_.-]");
+		schema_dec_path(ppath, sizeof(ppath), path, c->string);
+		v = schema_json_str(c, &len);
+		if (!v || schema_bytes_have_nul(v, len) || !valid_pattern(v))
+			return schema_dec_fail(
+			    d, ppath,
+			    "a parameter pattern is a string of "
+			    "1..%d bytes",
+			    MSG_PATTERN_MAX);
+		pm->name = schema_dec_strdup(c->string, strlen(c->string));
+		pm->pattern = schema_dec_strdup(v, len);
+		ad->nparams++;
+		if (!pm->name || !pm->pattern)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+struct nameref {
+	const char *name;
+	size_t idx;
+};
+
+static int
+nameref_cmp(const void *a, const void *b)
+{
+	const struct nameref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Each action once. Sorting keeps a status of thousands of actions from
+ * costing a quadratic number of comparisons. */
+static int
+check_unique_actions(struct dec *d, const struct cmdbus_status *st)
+{
+	struct nameref *r;
+	size_t dup = st->nactions;
+	char path[96];
+
+	if (st->nactions < 2)
+		return 0;
+	r = malloc(st->nactions * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->nactions; i++) {
+		r[i].name = st->actions[i].name;
+		r[i].idx = i;
+	}
+	qsort(r, st->nactions, sizeof(*r), nameref_cmp);
+	for (size_t i = 1; i < st->nactions; i++)
+		if (strcmp(r[i - 1].name, r[i].name) == 0 && r[i].idx < dup)
+			dup = r[i].idx;
+	free(r);
+	if (dup == st->nactions)
+		return 0;
+	snprintf(path, sizeof(path), "actions[%zu].name", dup);
+	return schema_dec_fail(d, path, "action '%s' is listed twice",
+			       st->actions[dup].name);
+}
+
+static int
+dec_actions(struct dec *d, const cJSON *o, struct cmdbus_status *st)
+{
+	const cJSON *a = schema_json_get(o, "actions"), *c;
+	size_t n = 0;
+	int rc;
+
+	if (!a)
+		return 0;
+	if (!cJSON_IsArray(a))
+		return schema_dec_fail(d, "actions",
+				       "'actions' must be an array");
+	for (c = a->child; c; c = c->next)
+		n++;
+	if (n == 0)
+		return 0;
+	st->actions = calloc(n, sizeof(*st->actions));
+	if (!st->actions)
+		return -ENOMEM;
+	for (c = a->child; c; c = c->next) {
+		struct cmdbus_action_desc *ad = &st->actions[st->nactions];
+		char path[96], npath[96];
+
+		schema_dec_path_idx(path, sizeof(path), "actions",
+				    st->nactions);
+		if (!cJSON_IsObject(c))
+			return schema_dec_fail(d, path,
+					       "'%s' must be an object", path);
+		schema_dec_path(npath, sizeof(npath), path, "name");
+		rc = schema_dec_name(d, c, "name", npath, true,
+				     cmdbus_valid_action, ad->name,
+				     sizeof(ad->name), NULL);
+		if (rc < 0)
+			return rc;
+		st->nactions++;
+		rc = dec_params(d, c, path, ad);
+		if (rc < 0)
+			return rc;
+	}
+	return check_unique_actions(d, st);
+}
+
+static int
+dec_health(struct dec *d, const cJSON *o, struct cmdbus_status *st)
+{
+	const cJSON *h, *l;
+	struct cmdbus_health *hp = &st->health;
+	int rc;
+
+	rc = schema_dec_object(d, o, "health", NULL, false, &h);
+	if (rc < 0 || !h)
+		return rc;
+	if ((rc = schema_dec_u64(d, h, "uptime_s", "health.uptime_s", true, 0,
+				 CMDBUS_MAX_INT, &hp->uptime_s, NULL)) < 0)
+		return rc;
+	l = schema_json_get(h, "load1");
+	if (!l)
+		return schema_dec_fail(
+		    d, "health.load1",
+		    "required field 'health.load1' is missing");
+	if (schema_json_double(l, &hp->load1) < 0 || hp->load1 < 0)
+		return schema_dec_fail(d, "health.load1",
+				       "'health.load1' must be a number >= 0");
+	if ((rc = schema_dec_u64(d, h, "mem_avail_kb", "health.mem_avail_kb",
+				 true, 0, CMDBUS_MAX_INT, &hp->mem_avail_kb,
+				 NULL)) < 0 ||
+	    (rc = schema_dec_u64(d, h, "disk_avail_kb", "health.disk_avail_kb",
+				 true, 0, CMDBUS_MAX_INT, &hp->disk_avail_kb,
+				 NULL)) < 0)
+		return rc;
+	st->has_health = true;
+	return 0;
+}
+
+static int
+dec_status(struct dec *d, const cJSON *o, struct cmdbus_status *st)
+{
+	int rc;
+
+	if ((rc = schema_dec_name(d, o, "device", NULL, true,
+				  cmdbus_valid_device_id, st->device,
+				  sizeof(st->device), NULL)) < 0 ||
+	    (rc = schema_dec_bool(d, o, "online", NULL, true, &st->online,
+				  NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "boot_id", NULL, true, cmdbus_valid_id,
+				  st->boot_id, sizeof(st->boot_id), NULL)) < 0)
+		return rc;
+	/* An offline status is the will: nothing else is read from it. */
+	if (!st->online)
+		return 0;
+	if ((rc = schema_dec_name(d, o, "agent", NULL, true,
+				  schema_msg_valid_agent, st->agent,
+				  sizeof(st->agent), NULL)) < 0 ||
+	    (rc = schema_dec_u64(d, o, "at", NULL, true, 0, CMDBUS_MAX_INT,
+				 &st->at, NULL)) < 0 ||
+	    (rc = dec_labels(d, o, st)) < 0 ||
+	    (rc = dec_actions(d, o, st)) < 0 || (rc = dec_health(d, o, st)) < 0)
+		return rc;
+	return 0;
+}
+
+int
+schema_msg_decode_tree(struct dec *d, const cJSON *root, struct cmdbus_msg *out)
+{
+	const cJSON *idn;
+	char type[16];
+	unsigned t;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!cJSON_IsObject(root))
+		return schema_dec_fail(d, "",
+				       "the payload is not a JSON object");
+	idn = schema_json_get(root, "id");
+	if (idn) {
+		size_t len;
+		const char *s = schema_json_str(idn, &len);
+		if (s && len < sizeof(d->diag->id) &&
+		    !schema_bytes_have_nul(s, len) && cmdbus_valid_id(s))
+			memcpy(d->diag->id, s, len + 1);
+	}
+	rc = schema_dec_name(d, root, "type", NULL, true, NULL, type,
+			     sizeof(type), NULL);
+	if (rc == -ERR_MALFORMED &&
+	    schema_json_str(schema_json_get(root, "type"), NULL))
+		return schema_dec_fail(d, "type", "unknown message type");
+	if (rc < 0)
+		return rc;
+	for (t = 0; t <= CMDBUS_MSG_STATUS; t++)
+		if (strcmp(type, cmdbus_msg_type_name(t)) == 0)
+			break;
+	if (t > CMDBUS_MSG_STATUS)
+		return schema_dec_fail(d, "type", "unknown message type '%s'",
+				       type);
+	out->type = (enum cmdbus_msg_type)t;
+	switch (out->type) {
+	case CMDBUS_MSG_COMMAND:
+		rc = dec_command(d, root, &out->u.command);
+		break;
+	case CMDBUS_MSG_CANCEL:
+		rc = dec_cancel(d, root, &out->u.cancel);
+		break;
+	case CMDBUS_MSG_REPORT:
+		rc = dec_report(d, root, &out->u.report);
+		break;
+	case CMDBUS_MSG_OUTPUT:
+		rc = dec_output(d, root, &out->u.output);
+		break;
+	case CMDBUS_MSG_RESULT:
+		rc = dec_result(d, root, &out->u.result);
+		break;
+	case CMDBUS_MSG_STATUS:
+		rc = dec_status(d, root, &out->u.status);
+		break;
+	}
+	if (rc < 0) {
+		cmdbus_msg_fini(out);
+		if (rc == -ENOMEM)
+			snprintf(d->diag->message, sizeof(d->diag->message),
+				 "out of memory");
+	}
+	return rc;
+}
+
+int
+cmdbus_msg_decode(const char *payload, size_t len, struct cmdbus_msg *out,
+		  struct cmdbus_diag *diag)
+{
+	struct cmdbus_diag spare;
+	struct dec d;
+	cJSON *root = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	schema_dec_init(&d, diag, &spare, CMDBUS_E_MALFORMED);
+	rc = schema_dec_parse(&d, payload, len, CMDBUS_MAX_MESSAGE, &root);
+	if (rc < 0)
+		return rc;
+	rc = schema_msg_decode_tree(&d, root, out);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static void
+free_stream(struct cmdbus_stream *s)
+{
+	free(s->kept.data);
+	s->kept.data = NULL;
+}
+
+void
+cmdbus_msg_fini(struct cmdbus_msg *m)
+{
+	if (!m)
+		return;
+	switch (m->type) {
+	case CMDBUS_MSG_COMMAND:
+		free(m->u.command.args_json);
+		m->u.command.args_json = NULL;
+		break;
+	case CMDBUS_MSG_CANCEL:
+	case CMDBUS_MSG_REPORT:
+		break;
+	case CMDBUS_MSG_OUTPUT:
+		free(m->u.output.data.data);
+		m->u.output.data.data = NULL;
+		break;
+	case CMDBUS_MSG_RESULT:
+		free_stream(&m->u.result.out);
+		free_stream(&m->u.result.err);
+		free(m->u.result.error_message);
+		m->u.result.error_message = NULL;
+		break;
+	case CMDBUS_MSG_STATUS: {
+		struct cmdbus_status *s = &m->u.status;
+		for (size_t i = 0; i < s->nlabels; i++) {
+			free(s->labels[i].key);
+			free(s->labels[i].value);
+		}
+		free(s->labels);
+		s->labels = NULL;
+		s->nlabels = 0;
+		for (size_t i = 0; i < s->nactions; i++) {
+			for (size_t j = 0; j < s->actions[i].nparams; j++) {
+				free(s->actions[i].params[j].name);
+				free(s->actions[i].params[j].pattern);
+			}
+			free(s->actions[i].params);
+		}
+		free(s->actions);
+		s->actions = NULL;
+		s->nactions = 0;
+		break;
+	}
+	}
+}

@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: MIT */
+/* REST bodies: the job request with its defaults and refusals, and the
+ * job, execution and error views, compared byte for byte with the golden
+ * vectors under tests/vectors/rest/valid. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cmdbus/rest.h"
+#include "common/err.h"
+
+#define ID "01JD3QX4Z5W8K2N7R9T1V3B6YC"
+#define ID2 "01JD3QX4Z5W8K2N7R9T1V3B6YD"
+#define JOB "01JD3QWZ8M2P4R6T8V0X2Z4B6D"
+#define IAT 1763700000000ull
+#define EXP 1763786400000ull
+
+static char *
+slurp(const char *rel)
+{
+	char path[512];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", CMDBUS_VECTORS_DIR, rel);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int
+decode(const char *s, struct cmdbus_job_request *r, struct cmdbus_diag *d)
+{
+	return cmdbus_job_request_decode(s, strlen(s), r, d);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct cmdbus_job_request r;
+	struct cmdbus_diag d;
+
+	(void)state;
+	assert_int_equal(
+	    decode("{\"target\":{\"all\":true},\"action\":\"ping\"}", &r, &d),
+	    0);
+	assert_int_equal(r.target, CMDBUS_TARGET_ALL);
+	assert_string_equal(r.action, "ping");
+	assert_string_equal(r.args_json, "{}");
+	assert_int_equal(r.timeout_ms, CMDBUS_DEFAULT_TIMEOUT_MS);
+	assert_int_equal(r.ttl_ms, CMDBUS_DEFAULT_TTL_MS);
+	assert_false(r.stream);
+	assert_false(r.rollout.present);
+	assert_string_equal(r.idempotency_key, "");
+	cmdbus_job_request_fini(&r);
+}
+
+static void
+test_full(void **state)
+{
+	struct cmdbus_job_request r;
+	struct cmdbus_diag d;
+
+	(void)state;
+	assert_int_equal(
+	    decode("{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"]},"
+		   "\"action\":\"exec\",\"args\":{ \"argv\" : [\"ls\"] },"
+		   "\"timeout_ms\":86400000,\"ttl_ms\":1000,\"stream\":true,"
+		   "\"idempotency_key\":\" ~\",\"unknown\":[1]}",
+		   &r, &d),
+	    0);
+	assert_int_equal(r.target, CMDBUS_TARGET_DEVICES);
+	assert_int_equal(r.ndevices, 2);
+	assert_string_equal(r.devices[1], "dev-2");
+	assert_string_equal(r.args_json, "{\"argv\":[\"ls\"]}");
+	assert_int_equal(r.timeout_ms, 86400000);
+	assert_int_equal(r.ttl_ms, 1000);
+	assert_true(r.stream);
+	assert_string_equal(r.idempotency_key, " ~");
+	cmdbus_job_request_fini(&r);
+
+	assert_int_equal(
+	    decode("{\"target\":{\"labels\":{\"site\":\"lab\",\"role\":"
+		   "\"web\"}},\"action\":\"info\",\"rollout\":{"
+		   "\"batch_size\":\"100%\",\"max_failures\":3,"
+		   "\"offline\":\"fail\"}}",
+		   &r, &d),
+	    0);
+	assert_int_equal(r.target, CMDBUS_TARGET_LABELS);
+	assert_int_equal(r.nlabels, 2);
+	assert_string_equal(r.labels[1].key, "role");
+	assert_string_equal(r.labels[1].value, "web");
+	assert_true(r.rollout.present);
+	assert_true(r.rollout.batch_pct);
+	assert_int_equal(r.rollout.batch_size, 100);
+	assert_true(r.rollout.has_max_failures);
+	assert_int_equal(r.rollout.max_failures, 3);
+	assert_false(r.rollout.has_max_failure_pct);
+	assert_int_equal(r.rollout.offline, CMDBUS_OFFLINE_FAIL);
+	cmdbus_job_request_fini(&r);
+
+	assert_int_equal(decode("{\"target\":{\"all\":true},\"action\":\"a\","
+				"\"rollout\":{\"batch_size\":7,"
+				"\"max_failure_pct\":0}}",
+				&r, &d),
+			 0);
+	assert_false(r.rollout.batch_pct);
+	assert_int_equal(r.rollout.batch_size, 7);
+	assert_true(r.rollout.has_max_failure_pct);
+	assert_int_equal(r.rollout.offline, CMDBUS_OFFLINE_WAIT);
+	cmdbus_job_request_fini(&r);
+
+	/* A rollout without a batch size is one batch of everything. */
+	assert_int_equal(decode("{\"target\":{\"all\":true},\"action\":\"a\","
+				"\"rollout\":{\"offline\":\"skip\"}}",
+				&r, &d),
+			 0);
+	assert_true(r.rollout.batch_pct);
+	assert_int_equal(r.rollout.batch_size, 100);
+	assert_int_equal(r.rollout.offline, CMDBUS_OFFLINE_SKIP);
+	cmdbus_job_request_fini(&r);
+}
+
+static void
+test_refusals(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *field;
+	} cases[] = {
+	    {"{\"target\":{\"all\":true}}", "action"},
+	    {"{\"action\":\"a\"}", "target"},
+	    {"{\"target\":[],\"action\":\"a\"}", "target"},
+	    {"{\"target\":{\"devices\":\"d\"},\"action\":\"a\"}",
+	     "target.devices"},
+	    {"{\"target\":{\"devices\":[\"a\",1]},\"action\":\"a\"}",
+	     "target.devices[1]"},
+	    {"{\"target\":{\"devices\":[\"a\",\"a\\u0000\"]},"
+	     "\"action\":\"a\"}",
+	     "target.devices[1]"},
+	    {"{\"target\":{\"labels\":[]},\"action\":\"a\"}", "target.labels"},
+	    {"{\"target\":{\"labels\":{\"a b\":\"x\"}},\"action\":\"a\"}",
+	     "target.labels"},
+	    {"{\"target\":{\"labels\":{\"k\":1}},\"action\":\"a\"}",
+	     "target.labels.k"},
+	    {"{\"target\":{\"all\":1},\"action\":\"a\"}", "target.all"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"ttl_ms\":"
+	     "604800001}",
+	     "ttl_ms"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":1}",
+	     "rollout"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":{"
+	     "\"batch_size\":\"50\"}}",
+	     "rollout.batch_size"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":{"
+	     "\"batch_size\":\"05%\"}}",
+	     "rollout.batch_size"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":{"
+	     "\"batch_size\":true}}",
+	     "rollout.batch_size"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":{"
+	     "\"offline\":1}}",
+	     "rollout.offline"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":{"
+	     "\"max_failures\":-1}}",
+	     "rollout.max_failures"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\","
+	     "\"idempotency_key\":\"\"}",
+	     "idempotency_key"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\","
+	     "\"idempotency_key\":\"\xc3\xa9\"}",
+	     "idempotency_key"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"args\":null}",
+	     "args"},
+	    {"\"x\"", ""},
+	    {"{", ""},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cmdbus_job_request r;
+		struct cmdbus_diag d;
+		int rc = decode(cases[i].body, &r, &d);
+
+		if (rc != -ERR_MALFORMED || strcmp(d.field, cases[i].field))
+			fail_msg("case %zu: rc %d field '%s' (%s)", i, rc,
+				 d.field, d.message);
+		assert_string_equal(d.code, "malformed");
+		cmdbus_job_request_fini(&r);
+	}
+}
+
+static void
+test_many_devices(void **state)
+{
+	size_t cap = (CMDBUS_REST_MAX_DEVICES + 2) * 16 + 64, n = 0;
+	char *b = malloc(cap);
+	struct cmdbus_job_request r;
+	struct cmdbus_diag d;
+
+	(void)state;
+	assert_non_null(b);
+	n += (size_t)snprintf(b + n, cap - n, "{\"target\":{\"devices\":[");
+	for (unsigned i = 0; i < CMDBUS_REST_MAX_DEVICES; i++)
+		n += (size_t)snprintf(b + n, cap - n, "%s\"d%u\"", i ? "," : "",
+				      i);
+	n += (size_t)snprintf(b + n, cap - n, "]},\"action\":\"a\"}");
+	assert_int_equal(cmdbus_job_request_decode(b, n, &r, &d), 0);
+	assert_int_equal(r.ndevices, CMDBUS_REST_MAX_DEVICES);
+	assert_string_equal(r.devices[9999], "d9999");
+	cmdbus_job_request_fini(&r);
+
+	/* The last one repeats the first: the refusal names its index. */
+	n -= strlen("]},\"action\":\"a\"}");
+	n -= strlen(",\"d9999\"");
+	n += (size_t)snprintf(b + n, cap - n, ",\"d0\"]},\"action\":\"a\"}");
+	assert_int_equal(cmdbus_job_request_decode(b, n, &r, &d),
+			 -ERR_MALFORMED);
+	assert_string_equal(d.field, "target.devices[9999]");
+	cmdbus_job_request_fini(&r);
+
+	/* One device too many. */
+	n -= strlen("]},\"action\":\"a\"}");
+	n += (size_t)snprintf(b + n, cap - n, ",\"x\"]},\"action\":\"a\"}");
+	assert_int_equal(cmdbus_job_request_decode(b, n, &r, &d),
+			 -ERR_MALFORMED);
+	assert_string_equal(d.field, "target.devices");
+	cmdbus_job_request_fini(&r);
+	free(b);
+}
+
+static void
+test_too_large(void **state)
+{
+	size_t n = CMDBUS_REST_MAX_BODY + 1;
+	char *b = malloc(n);
+	struct cmdbus_job_request r;
+	struct cmdbus_diag d;
+
+	(void)state;
+	assert_non_null(b);
+	memset(b, ' ', n);
+	assert_int_equal(cmdbus_job_request_decode(b, n, &r, &d),
+			 -ERR_TOO_LARGE);
+	assert_string_equal(d.code, "too_large");
+	cmdbus_job_request_fini(&r);
+	free(b);
+}
+
+static struct cmdbus_execution_view
+exec_ok(void)
+{
+	struct cmdbus_execution_view v = {0};
+
+	v.id = ID;
+	v.job = JOB;
+	v.device = "dev-1";
+	v.action = "exec";
+	v.state = CMDBUS_STATE_SUCCEEDED;
+	v.created_at = IAT - 100;
+	v.updated_at = IAT + 9;
+	v.published_at = IAT;
+	v.finished_at = IAT + 9;
+	return v;
+}
+
+static struct cmdbus_execution_view
+exec_expired(const char *message)
+{
+	struct cmdbus_execution_view v = {0};
+
+	v.id = ID2;
+	v.job = JOB;
+	v.device = "dev-2";
+	v.action = "exec";
+	v.state = CMDBUS_STATE_EXPIRED;
+	v.created_at = IAT - 100;
+	v.updated_at = EXP;
+	v.finished_at = EXP;
+	v.error_code = "expired";
+	v.error_message = message;
+	return v;
+}
+
+static void
+test_execution_view(void **state)
+{
+	struct cmdbus_execution_view v = exec_ok();
+	char *out = NULL, *want, *vec_result, *start, *end;
+	size_t len;
+
+	(void)state;
+	/* Take the result payload from the vector so both are the same. */
+	want = slurp("rest/valid/execution-view.json");
+	start = strstr(want, "\"result\":") + strlen("\"result\":");
+	end = want + strlen(want) - 1; /* the view's closing brace */
+	vec_result = malloc((size_t)(end - start) + 1);
+	assert_non_null(vec_result);
+	memcpy(vec_result, start, (size_t)(end - start));
+	vec_result[end - start] = '\0';
+	v.result_json = vec_result;
+	assert_int_equal(cmdbus_execution_view_encode(&v, &out, &len), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+	free(out);
+	free(want);
+
+	/* A result with spaces is embedded canonically. */
+	v.result_json = "{ \"a\" : [ 1 ] }";
+	assert_int_equal(cmdbus_execution_view_encode(&v, &out, &len), 0);
+	assert_non_null(strstr(out, "\"result\":{\"a\":[1]}}"));
+	free(out);
+	v.result_json = "{\"a\":1,\"a\":2}";
+	assert_int_equal(cmdbus_execution_view_encode(&v, &out, &len), -EINVAL);
+	v.result_json = "[]";
+	assert_int_equal(cmdbus_execution_view_encode(&v, &out, &len), -EINVAL);
+	v.result_json = NULL;
+	v.id = NULL;
+	assert_int_equal(cmdbus_execution_view_encode(&v, &out, &len), -EINVAL);
+
+	v = exec_expired("never delivered before exp");
+	v.late_results = 1;
+	want = slurp("rest/valid/execution-view-expired.json");
+	assert_int_equal(cmdbus_execution_view_encode(&v, &out, &len), 0);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+	free(vec_result);
+}
+
+static void
+test_job_view(void **state)
+{
+	struct cmdbus_execution_view ex[2];
+	struct cmdbus_job_view j = {0};
+	char *want = slurp("rest/valid/job-view.json"), *vec_result;
+	char *out = NULL, *start, *end;
+	size_t len;
+
+	(void)state;
+	start = strstr(want, "\"result\":") + strlen("\"result\":");
+	end = strstr(start, "},{\"id\"");
+	assert_non_null(end);
+	vec_result = malloc((size_t)(end - start) + 1);
+	assert_non_null(vec_result);
+	memcpy(vec_result, start, (size_t)(end - start));
+	vec_result[end - start] = '\0';
+	ex[0] = exec_ok();
+	ex[0].result_json = vec_result;
+	ex[1] = exec_expired("never delivered");
+	j.id = JOB;
+	j.action = "exec";
+	j.args_json = "{\"argv\":[\"uname\",\"-a\"]}";
+	j.state = CMDBUS_JOB_COMPLETED;
+	j.created_at = IAT - 100;
+	j.finished_at = EXP;
+	j.timeout_ms = 30000;
+	j.ttl_ms = 86400000;
+	j.counts[CMDBUS_STATE_SUCCEEDED] = 1;
+	j.counts[CMDBUS_STATE_EXPIRED] = 1;
+	j.executions = ex;
+	j.nexecutions = 2;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), 0);
+	assert_string_equal(out, want);
+	free(out);
+
+	/* Running, nothing finished, no executions yet. */
+	memset(j.counts, 0, sizeof(j.counts));
+	j.counts[CMDBUS_STATE_QUEUED] = 3;
+	j.state = CMDBUS_JOB_RUNNING;
+	j.finished_at = 0;
+	j.nexecutions = 0;
+	j.args_json = NULL;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), 0);
+	assert_string_equal(
+	    out, "{\"id\":\"" JOB "\",\"state\":\"RUNNING\",\"action\":"
+		 "\"exec\",\"args\":{},\"timeout_ms\":30000,\"ttl_ms\":"
+		 "86400000,\"stream\":false,\"created_at\":1763699999900,"
+		 "\"counts\":{\"QUEUED\":3},\"executions\":[]}");
+	free(out);
+	j.args_json = "[1]";
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j.args_json = "{}";
+	j.state = (enum cmdbus_job_state)9;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	free(vec_result);
+	free(want);
+}
+
+static void
+test_error_body(void **state)
+{
+	char *want = slurp("rest/valid/error-body.json"), *out = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(cmdbus_error_body_encode(
+			     "malformed", "device 'dev-1' is listed twice",
+			     "target.devices[2]", &out, &len),
+			 0);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+	free(out);
+	assert_int_equal(cmdbus_error_body_encode("not_found", "no \"job\"\n",
+						  "", &out, &len),
+			 0);
+	assert_string_equal(out, "{\"error\":{\"code\":\"not_found\","
+				 "\"message\":\"no \\\"job\\\"\\n\"}}");
+	free(out);
+	assert_int_equal(
+	    cmdbus_error_body_encode("internal", NULL, NULL, &out, &len), 0);
+	assert_string_equal(
+	    out, "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}");
+	free(out);
+	assert_int_equal(cmdbus_error_body_encode(NULL, "m", NULL, &out, &len),
+			 -EINVAL);
+	free(want);
+}
+
+static void
+test_job_states(void **state)
+{
+	enum cmdbus_job_state s;
+
+	(void)state;
+	assert_string_equal(cmdbus_job_state_name(CMDBUS_JOB_ABORTED),
+			    "ABORTED");
+	assert_int_equal(cmdbus_job_state_parse("COMPLETED", &s), 0);
+	assert_int_equal(s, CMDBUS_JOB_COMPLETED);
+	assert_int_equal(cmdbus_job_state_parse("completed", &s),
+			 -ERR_MALFORMED);
+	assert_null(cmdbus_job_state_name((enum cmdbus_job_state)4));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_many_devices),
+	    cmocka_unit_test(test_too_large),
+	    cmocka_unit_test(test_execution_view),
+	    cmocka_unit_test(test_job_view),
+	    cmocka_unit_test(test_error_body),
+	    cmocka_unit_test(test_job_states),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
