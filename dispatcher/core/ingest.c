@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+/* Ingest of agent messages. The checks, in order: size, topic, envelope,
+ * payload schema, type allowed on the topic's kind, then for reports and
+ * results: the execution exists and was sent, topic device == payload
+ * device == the execution's device, and cmd_sha256 (when present) is the
+ * SHA-256 of the payload that was sent. Only then does the state machine
+ * decide, and a terminal state never changes. */
+#include "ingest.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "cmdbus/envelope.h"
+#include "cmdbus/msg.h"
+#include "cmdbus/topic.h"
+#include "jsonw.h"
+#include "lifecycle.h"
+
+#define CAS_TRIES 3 /* a compare-and-set lost is retried on fresh state */
+
+static void
+drop(struct core *c, uint64_t *counter, const char *reason, const char *topic,
+     const char *exec, const char *detail)
+{
+	(*counter)++;
+	c->stats.dropped++;
+	log_warn("ingest.drop", "reason=%s topic=%s exec=%s detail=%s", reason,
+		 topic, exec && exec[0] ? exec : "-",
+		 detail && detail[0] ? detail : "-");
+}
+
+/* Loads the execution a report or result names and checks that it is
+ * this device's and this command's. 0, or 1 when the message was
+ * dropped, or a negative code when the store failed. */
+static int
+load_checked(struct core *c, const char *topic, const char *topic_device,
+	     const char *id, const char *device, const char *sha,
+	     struct exec_rec *e)
+{
+	memset(e, 0, sizeof *e);
+	int rc = c->store.exec_get(c->store.ud, id, e);
+	if (rc == -ERR_NOT_FOUND) {
+		drop(c, &c->stats.drop_unknown, "unknown_execution", topic, id,
+		     NULL);
+		return 1;
+	}
+	if (rc < 0)
+		return rc;
+	if (strcmp(device, topic_device) != 0 ||
+	    strcmp(e->device, device) != 0) {
+		drop(c, &c->stats.drop_device, "wrong_device", topic, id,
+		     e->device);
+		exec_rec_fini(e);
+		return 1;
+	}
+	/* Never sent: no genuine agent can answer for it. */
+	if (!e->cmd_sha256[0]) {
+		drop(c, &c->stats.drop_unknown, "never_sent", topic, id, NULL);
+		exec_rec_fini(e);
+		return 1;
+	}
+	if (sha[0] && strcmp(sha, e->cmd_sha256) != 0) {
+		drop(c, &c->stats.drop_sha, "cmd_sha256_mismatch", topic, id,
+		     sha);
+		exec_rec_fini(e);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+store_failed(struct core *c, const char *what, const char *id, int rc)
+{
+	c->stats.store_errors++;
+	log_error("ingest.store_failed", "what=%s exec=%s rc=%s", what, id,
+		  err_str(rc));
+}
+
+static void
+on_report(struct core *c, const char *topic, const char *topic_device,
+	  const struct cmdbus_report *r)
+{
+	enum cmdbus_state next = lifecycle_from_report(r->state);
+
+	for (int tries = 0; tries < CAS_TRIES; tries++) {
+		struct exec_rec e;
+		int rc = load_checked(c, topic, topic_device, r->id, r->device,
+				      r->cmd_sha256, &e);
+		if (rc < 0) {
+			store_failed(c, "load", r->id, rc);
+			return;
+		}
+		if (rc > 0)
+			return;
+		enum lc_verdict v = lifecycle_decide(e.state, next);
+		if (v != LC_APPLY) {
+			c->stats.duplicates++;
+			log_debug("exec.report_ignored",
+				  "exec=%s device=%s state=%s reported=%s",
+				  e.id, e.device, cmdbus_state_name(e.state),
+				  cmdbus_state_name(r->state));
+			exec_rec_fini(&e);
+			return;
+		}
+		struct exec_change chg = {
+		    .id = e.id,
+		    .from = e.state,
+		    .to = next,
+		    .at = clock_now_ms(c->clock),
+		    .published = true,
+		    .boot_id = r->boot_id,
+		};
+		rc = c->store.exec_change(c->store.ud, &chg);
+		if (rc == 0)
+			log_info("exec.report",
+				 "exec=%s job=%s device=%s state=%s", e.id,
+				 e.job, e.device, cmdbus_state_name(next));
+		exec_rec_fini(&e);
+		if (rc == -ERR_CONFLICT)
+			continue;
+		if (rc < 0)
+			store_failed(c, "report", r->id, rc);
+		return;
+	}
+}
+
+static void
+on_result(struct core *c, const char *topic, const char *topic_device,
+	  const struct cmdbus_result *r, const char *payload)
+{
+	for (int tries = 0; tries < CAS_TRIES; tries++) {
+		struct exec_rec e;
+		int rc = load_checked(c, topic, topic_device, r->id, r->device,
+				      r->cmd_sha256, &e);
+		if (rc < 0) {
+			store_failed(c, "load", r->id, rc);
+			return;
+		}
+		if (rc > 0)
+			return;
+		uint64_t now = clock_now_ms(c->clock);
+		enum lc_verdict v = lifecycle_decide(e.state, r->state);
+		if (v == LC_LATE) {
+			c->stats.late_results++;
+			log_info("exec.late_result",
+				 "exec=%s job=%s device=%s state=%s got=%s",
+				 e.id, e.job, e.device,
+				 cmdbus_state_name(e.state),
+				 cmdbus_state_name(r->state));
+			rc = c->store.exec_late_result(c->store.ud, e.id, now);
+			if (rc < 0)
+				store_failed(c, "late_result", e.id, rc);
+			exec_rec_fini(&e);
+			return;
+		}
+		if (v != LC_APPLY) {
+			/* Cannot happen for a terminal state against a
+			 * non-terminal one; kept for safety. */
+			exec_rec_fini(&e);
+			return;
+		}
+		struct exec_change chg = {
+		    .id = e.id,
+		    .from = e.state,
+		    .to = r->state,
+		    .at = now,
+		    .published = true,
+		    .boot_id = r->boot_id,
+		    .result = payload,
+		    .error_code = r->has_error ? r->error_code : NULL,
+		    .error_message = r->has_error && r->error_message
+					 ? r->error_message
+					 : NULL,
+		    .complete_job = true,
+		};
+		rc = c->store.exec_change(c->store.ud, &chg);
+		if (rc == 0)
+			log_info("exec.finished",
+				 "exec=%s job=%s device=%s state=%s", e.id,
+				 e.job, e.device, cmdbus_state_name(r->state));
+		exec_rec_fini(&e);
+		if (rc == -ERR_CONFLICT)
+			continue;
+		if (rc < 0)
+			store_failed(c, "result", r->id, rc);
+		return;
+	}
+}
+
+/* The JSON of a status's labels, actions and health, as devices show
+ * them. */
+static int
+presence_json(const struct cmdbus_status *s, struct device_rec *d)
+{
+	struct buf b;
+	struct jsonw w;
+
+	buf_init(&b, CMDBUS_MAX_MESSAGE);
+	jsonw_init(&w, &b);
+	jsonw_raw(&w, "{");
+	for (size_t i = 0; i < s->nlabels; i++) {
+		if (i > 0)
+			jsonw_raw(&w, ",");
+		jsonw_key(&w, s->labels[i].key);
+		jsonw_str(&w, s->labels[i].value);
+	}
+	jsonw_raw(&w, "}");
+	if (w.err < 0 || !(d->labels_json = buf_steal(&b, NULL)))
+		goto fail;
+
+	jsonw_raw(&w, "[");
+	for (size_t i = 0; i < s->nactions; i++) {
+		const struct cmdbus_action_desc *a = &s->actions[i];
+		jsonw_raw(&w, i > 0 ? ",{" : "{");
+		jsonw_key(&w, "name");
+		jsonw_str(&w, a->name);
+		if (a->nparams > 0) {
+			jsonw_raw(&w, ",");
+			jsonw_key(&w, "params");
+			jsonw_raw(&w, "{");
+			for (size_t k = 0; k < a->nparams; k++) {
+				if (k > 0)
+					jsonw_raw(&w, ",");
+				jsonw_key(&w, a->params[k].name);
+				jsonw_str(&w, a->params[k].pattern);
+			}
+			jsonw_raw(&w, "}");
+		}
+		jsonw_raw(&w, "}");
+	}
+	jsonw_raw(&w, "]");
+	if (w.err < 0 || !(d->actions_json = buf_steal(&b, NULL)))
+		goto fail;
+
+	if (s->has_health) {
+		jsonw_raw(&w, "{");
+		jsonw_key(&w, "uptime_s");
+		jsonw_u64(&w, s->health.uptime_s);
+		jsonw_raw(&w, ",");
+		jsonw_key(&w, "load1");
+		jsonw_double(&w, s->health.load1);
+		jsonw_raw(&w, ",");
+		jsonw_key(&w, "mem_avail_kb");
+		jsonw_u64(&w, s->health.mem_avail_kb);
+		jsonw_raw(&w, ",");
+		jsonw_key(&w, "disk_avail_kb");
+		jsonw_u64(&w, s->health.disk_avail_kb);
+		jsonw_raw(&w, "}");
+		if (w.err < 0 || !(d->health_json = buf_steal(&b, NULL)))
+			goto fail;
+	}
+	buf_fini(&b);
+	return 0;
+fail:
+	buf_fini(&b);
+	return w.err < 0 ? w.err : -ENOMEM;
+}
+
+static void
+on_status(struct core *c, const struct cmdbus_status *s, const char *payload)
+{
+	struct device_rec old, d;
+	uint64_t now = clock_now_ms(c->clock);
+
+	memset(&old, 0, sizeof old);
+	memset(&d, 0, sizeof d);
+	int rc = c->store.device_get(c->store.ud, s->device, &old);
+	if (rc < 0 && rc != -ERR_NOT_FOUND) {
+		store_failed(c, "device_load", s->device, rc);
+		return;
+	}
+	bool known = rc == 0;
+
+	if (!s->online) {
+		/* A will or a clean shutdown of an older run must not mark
+		 * a device offline that has come back since. */
+		if (known && strcmp(old.boot_id, s->boot_id) != 0) {
+			c->stats.stale_status++;
+			log_info("device.stale_offline",
+				 "device=%s boot_id=%s current=%s", s->device,
+				 s->boot_id, old.boot_id);
+			device_rec_fini(&old);
+			return;
+		}
+		bool was_online = known && old.online;
+		if (known) {
+			d = old; /* takes the strings */
+			memset(&old, 0, sizeof old);
+		} else {
+			memcpy(d.id, s->device, sizeof d.id);
+			memcpy(d.boot_id, s->boot_id, sizeof d.boot_id);
+		}
+		d.online = false;
+		d.last_seen = now;
+		free(d.status);
+		d.status = strdup(payload);
+		rc = d.status ? c->store.device_put(c->store.ud, &d) : -ENOMEM;
+		if (rc < 0)
+			store_failed(c, "device", s->device, rc);
+		else if (!known || was_online)
+			log_info("device.offline", "device=%s boot_id=%s",
+				 s->device, s->boot_id);
+		device_rec_fini(&d);
+		device_rec_fini(&old);
+		return;
+	}
+
+	/* An online status older than the one held, from the same run, is
+	 * a delayed duplicate. */
+	if (known && strcmp(old.boot_id, s->boot_id) == 0 &&
+	    s->at < old.status_at) {
+		c->stats.stale_status++;
+		log_debug("device.stale_online", "device=%s at=%llu", s->device,
+			  (unsigned long long)s->at);
+		device_rec_fini(&old);
+		return;
+	}
+	memcpy(d.id, s->device, sizeof d.id);
+	d.online = true;
+	memcpy(d.boot_id, s->boot_id, sizeof d.boot_id);
+	memcpy(d.agent, s->agent, sizeof d.agent);
+	d.last_seen = now;
+	d.status_at = s->at;
+	rc = presence_json(s, &d);
+	if (rc == 0 && !(d.status = strdup(payload)))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = c->store.device_put(c->store.ud, &d);
+	if (rc < 0) {
+		store_failed(c, "device", s->device, rc);
+	} else if (!known || !old.online ||
+		   strcmp(old.boot_id, s->boot_id) != 0) {
+		log_info("device.online", "device=%s boot_id=%s agent=%s",
+			 s->device, s->boot_id, s->agent);
+	} else {
+		log_debug("device.heartbeat", "device=%s", s->device);
+	}
+	device_rec_fini(&d);
+	device_rec_fini(&old);
+}
+
+void
+ingest_message(struct core *c, const char *topic, const void *payload,
+	       size_t len)
+{
+	char device[CMDBUS_NAME_BUF];
+	enum cmdbus_kind kind;
+	struct cmdbus_envelope env;
+	struct cmdbus_diag diag;
+	struct cmdbus_msg m;
+
+	c->stats.received++;
+	if (len > CMDBUS_MAX_MESSAGE) {
+		drop(c, &c->stats.drop_too_large, "too_large", topic, NULL,
+		     NULL);
+		return;
+	}
+	if (cmdbus_topic_parse(topic, c->cfg.prefix, device, &kind) < 0 ||
+	    kind == CMDBUS_KIND_CMD) {
+		drop(c, &c->stats.drop_topic, "topic", topic, NULL, NULL);
+		return;
+	}
+	if (len == 0) {
+		/* A retained status being cleared: nothing to record. */
+		c->stats.dropped++;
+		c->stats.drop_envelope++;
+		log_debug("ingest.empty", "topic=%s", topic);
+		return;
+	}
+	memset(&diag, 0, sizeof diag);
+	memset(&env, 0, sizeof env);
+	/* Device keys are not configured in this version, so the envelope
+	 * is parsed without verification. */
+	if (cmdbus_envelope_unwrap(kind, payload, len, NULL, 0, &env, &diag) <
+	    0) {
+		drop(c, &c->stats.drop_envelope, "envelope", topic, NULL,
+		     diag.message);
+		return;
+	}
+	memset(&diag, 0, sizeof diag);
+	memset(&m, 0, sizeof m);
+	if (cmdbus_msg_decode(env.payload, env.payload_len, &m, &diag) < 0) {
+		drop(c, &c->stats.drop_payload, "payload", topic, diag.id,
+		     diag.field[0] ? diag.field : diag.message);
+		cmdbus_envelope_fini(&env);
+		return;
+	}
+	if (!cmdbus_msg_allowed_on(m.type, kind)) {
+		drop(c, &c->stats.drop_type, "type_not_allowed", topic, NULL,
+		     cmdbus_msg_type_name(m.type));
+		goto out;
+	}
+
+	switch (m.type) {
+	case CMDBUS_MSG_REPORT:
+		on_report(c, topic, device, &m.u.report);
+		break;
+	case CMDBUS_MSG_RESULT:
+		on_result(c, topic, device, &m.u.result, env.payload);
+		break;
+	case CMDBUS_MSG_OUTPUT:
+		/* Output chunks are not kept in this version; the result
+		 * carries the output. */
+		if (strcmp(m.u.output.device, device) != 0) {
+			drop(c, &c->stats.drop_device, "wrong_device", topic,
+			     m.u.output.id, m.u.output.device);
+			break;
+		}
+		c->stats.outputs++;
+		log_debug("exec.output", "exec=%s device=%s seq=%llu",
+			  m.u.output.id, device,
+			  (unsigned long long)m.u.output.seq);
+		break;
+	case CMDBUS_MSG_STATUS:
+		if (strcmp(m.u.status.device, device) != 0) {
+			drop(c, &c->stats.drop_device, "wrong_device", topic,
+			     NULL, m.u.status.device);
+			break;
+		}
+		on_status(c, &m.u.status, env.payload);
+		break;
+	default:
+		drop(c, &c->stats.drop_type, "type_not_allowed", topic, NULL,
+		     cmdbus_msg_type_name(m.type));
+		break;
+	}
+out:
+	cmdbus_msg_fini(&m);
+	cmdbus_envelope_fini(&env);
+}

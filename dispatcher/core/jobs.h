@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Creating jobs: validate the request, resolve its target to devices,
+ * store the job and its executions in one durable transaction, then
+ * publish the commands. */
+#ifndef DISPATCHER_JOBS_H
+#define DISPATCHER_JOBS_H
+
+#include <stddef.h>
+
+#include "cmdbus/proto.h"
+#include "core.h"
+
+/* Creates a job from a POST /v1/jobs body. On success the job is
+ * committed and *view (malloc'd, the caller frees it) is its JSON view
+ * with the executions. Errors: -ERR_MALFORMED or -ERR_TOO_LARGE with
+ * diag naming the field (400/413); -ENOSPC, -ERR_UNAVAILABLE or another
+ * negative code when the store failed (nothing was created then). */
+int jobs_create(struct core *c, const char *body, size_t len, char **view,
+		size_t *viewlen, struct cmdbus_diag *diag);
+
+#endif

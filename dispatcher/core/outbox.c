@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/* Command publishing. The payload is stored before it is published, with
+ * a durable commit, so that a re-publish after a crash sends the very
+ * bytes the agent may already hold, and results can be matched by the
+ * payload's SHA-256. */
+#include "outbox.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "cmdbus/msg.h"
+#include "cmdbus/topic.h"
+#include "lifecycle.h"
+
+/* Loads the job of an execution, keeping the last one: executions come
+ * grouped by job. */
+struct job_cache {
+	struct job_rec job;
+	bool have;
+};
+
+static const struct job_rec *
+job_for(struct core *c, struct job_cache *jc, const struct job_rec *hint,
+	const char *job_id)
+{
+	if (hint && strcmp(hint->id, job_id) == 0)
+		return hint;
+	if (jc->have && strcmp(jc->job.id, job_id) == 0)
+		return &jc->job;
+	if (jc->have) {
+		job_rec_fini(&jc->job);
+		jc->have = false;
+	}
+	memset(&jc->job, 0, sizeof jc->job);
+	int rc = c->store.job_get(c->store.ud, job_id, &jc->job);
+	if (rc < 0) {
+		log_error("outbox.job_missing", "job=%s rc=%s", job_id,
+			  err_str(rc));
+		return NULL;
+	}
+	jc->have = true;
+	return &jc->job;
+}
+
+/* Builds the command payload of one execution into e->command. */
+static int
+build_command(struct core *c, struct exec_rec *e, const struct job_rec *job,
+	      uint64_t now)
+{
+	struct cmdbus_msg m;
+	char *out = NULL;
+	size_t outlen = 0;
+
+	memset(&m, 0, sizeof m);
+	m.type = CMDBUS_MSG_COMMAND;
+	struct cmdbus_command *cmd = &m.u.command;
+	memcpy(cmd->id, e->id, sizeof cmd->id);
+	memcpy(cmd->job, e->job, sizeof cmd->job);
+	memcpy(cmd->device, e->device, sizeof cmd->device);
+	cmd->iat = now;
+	cmd->exp = e->exp_at;
+	cmd->timeout_ms = job->timeout_ms;
+	memcpy(cmd->action, job->action, sizeof cmd->action);
+	cmd->args_json = job->args_json; /* borrowed; not finalised below */
+	cmd->max_output = CMDBUS_MAX_OUTPUT;
+	cmd->idempotent = false;
+	cmd->stream = job->stream;
+
+	int rc = cmdbus_msg_encode(&m, &out, &outlen);
+	if (rc < 0)
+		return rc;
+	e->command = out;
+	cmdbus_sha256_hex(out, outlen, e->cmd_sha256);
+	return 0;
+}
+
+/* Declares an execution that was never sent EXPIRED: it can no longer
+ * run, and nobody else will ever answer for it. */
+static void
+expire_unsent(struct core *c, struct exec_rec *e, uint64_t now)
+{
+	struct exec_change chg = {
+	    .id = e->id,
+	    .from = e->state,
+	    .to = CMDBUS_STATE_EXPIRED,
+	    .at = now,
+	    .error_code = CMDBUS_E_EXPIRED,
+	    .error_message = "not published before exp",
+	    .complete_job = true,
+	};
+	int rc = c->store.exec_change(c->store.ud, &chg);
+	if (rc < 0) {
+		if (rc != -ERR_CONFLICT)
+			c->stats.store_errors++;
+		log_warn("exec.expire_failed", "exec=%s job=%s rc=%s", e->id,
+			 e->job, err_str(rc));
+		return;
+	}
+	e->state = CMDBUS_STATE_EXPIRED;
+	c->stats.expired++;
+	log_info("exec.expired", "exec=%s job=%s device=%s reason=unsent",
+		 e->id, e->job, e->device);
+}
+
+static void
+remember_mid(struct core *c, int mid, const char *exec_id)
+{
+	if (!c->pending) {
+		c->pending = calloc(CORE_MID_SLOTS, sizeof *c->pending);
+		if (!c->pending)
+			return; /* then the PUBACK is not tracked; the agent's
+				   reports still move the execution on */
+	}
+	size_t slot = (size_t)mid % CORE_MID_SLOTS;
+	free(c->pending[slot]);
+	c->pending[slot] = strdup(exec_id);
+}
+
+static int
+send_one(struct core *c, const struct exec_rec *e, uint64_t now)
+{
+	char topic[512];
+	char *env = NULL;
+	size_t envlen = 0;
+	int mid = 0;
+
+	int rc = cmdbus_topic_build(topic, sizeof topic, c->cfg.prefix,
+				    e->device, CMDBUS_KIND_CMD);
+	if (rc < 0)
+		return rc;
+	/* Signing is deterministic (Ed25519), so the envelope of the same
+	 * payload is the same bytes as long as the key is. */
+	rc = cmdbus_envelope_wrap(CMDBUS_KIND_CMD, e->command,
+				  strlen(e->command), c->cfg.sign_key, &env,
+				  &envlen);
+	if (rc < 0)
+		return rc;
+	/* Remaining TTL in seconds, rounded up: never 0 (the caller only
+	 * sends while exp is ahead). */
+	uint64_t left_ms = e->exp_at - now;
+	uint64_t expiry = (left_ms + 999) / 1000;
+	if (expiry > UINT32_MAX)
+		expiry = UINT32_MAX;
+	rc = c->bus.publish(c->bus.ud, topic, env, envlen, 1, (uint32_t)expiry,
+			    &mid);
+	free(env);
+	if (rc < 0)
+		return rc;
+	remember_mid(c, mid, e->id);
+	return 0;
+}
+
+int
+outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
+	       const struct job_rec *job)
+{
+	if (n == 0 || !c->bus.is_connected(c->bus.ud))
+		return 0;
+
+	uint64_t now = clock_now_ms(c->clock);
+	struct job_cache jc = {.have = false};
+	struct exec_command *cmds = calloc(n, sizeof *cmds);
+	bool *fresh = calloc(n, sizeof *fresh);
+	size_t ncmds = 0;
+	int sent = 0;
+
+	if (!cmds || !fresh) {
+		free(cmds);
+		free(fresh);
+		return -ENOMEM;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		struct exec_rec *e = &execs[i];
+		if (cmdbus_state_is_terminal(e->state))
+			continue;
+		if (e->exp_at <= now) {
+			/* Past exp: a command the agent might hold is its
+			 * to refuse; one never sent cannot run any more. */
+			if (!e->command)
+				expire_unsent(c, e, now);
+			continue;
+		}
+		if (e->command)
+			continue;
+		const struct job_rec *j = job_for(c, &jc, job, e->job);
+		if (!j)
+			continue;
+		int rc = build_command(c, e, j, now);
+		if (rc < 0) {
+			log_error("outbox.encode_failed",
+				  "exec=%s job=%s rc=%s", e->id, e->job,
+				  err_str(rc));
+			continue;
+		}
+		fresh[i] = true;
+		cmds[ncmds++] = (struct exec_command){
+		    .id = e->id,
+		    .payload = e->command,
+		    .sha256 = e->cmd_sha256,
+		    .iat = now,
+		};
+	}
+	if (jc.have)
+		job_rec_fini(&jc.job);
+
+	int rc = 0;
+	if (ncmds > 0) {
+		rc = c->store.exec_set_commands(c->store.ud, cmds, ncmds);
+		if (rc < 0) {
+			/* Not stored, so not sent: a payload must never go
+			 * out that a re-publish could not repeat. They go at
+			 * the next (re)connect. */
+			c->stats.store_errors++;
+			log_error("outbox.store_failed", "commands=%zu rc=%s",
+				  ncmds, err_str(rc));
+			for (size_t i = 0; i < n; i++) {
+				if (!fresh[i])
+					continue;
+				free(execs[i].command);
+				execs[i].command = NULL;
+				execs[i].cmd_sha256[0] = '\0';
+			}
+		}
+	}
+	free(cmds);
+	free(fresh);
+
+	for (size_t i = 0; i < n; i++) {
+		struct exec_rec *e = &execs[i];
+		if (!e->command || cmdbus_state_is_terminal(e->state) ||
+		    e->exp_at <= now)
+			continue;
+		int prc = send_one(c, e, now);
+		if (prc < 0) {
+			c->stats.publish_errors++;
+			log_warn("exec.publish_failed",
+				 "exec=%s job=%s device=%s rc=%s", e->id,
+				 e->job, e->device, err_str(prc));
+			continue;
+		}
+		c->stats.published++;
+		sent++;
+		log_debug("exec.publish", "exec=%s job=%s device=%s state=%s",
+			  e->id, e->job, e->device,
+			  cmdbus_state_name(e->state));
+	}
+	return rc < 0 ? rc : sent;
+}
+
+void
+outbox_republish(struct core *c)
+{
+	struct exec_list l = {0};
+	int rc = c->store.exec_unfinished(c->store.ud, &l);
+	if (rc < 0) {
+		log_error("outbox.republish_failed", "rc=%s", err_str(rc));
+		return;
+	}
+	int sent = 0;
+	if (l.n > 0)
+		sent = outbox_publish(c, l.v, l.n, NULL);
+	log_info("outbox.republish", "unfinished=%zu sent=%d", l.n, sent);
+	exec_list_fini(&l);
+}
+
+void
+outbox_acked(struct core *c, int mid, bool ok)
+{
+	if (!c->pending)
+		return;
+	size_t slot = (size_t)mid % CORE_MID_SLOTS;
+	char *id = c->pending[slot];
+	if (!id)
+		return;
+	c->pending[slot] = NULL;
+	if (!ok) {
+		/* Refused (e.g. not authorised): it stays QUEUED and goes
+		 * again at the next (re)connect. */
+		log_warn("exec.publish_refused", "exec=%s mid=%d", id, mid);
+		free(id);
+		return;
+	}
+	struct exec_change chg = {
+	    .id = id,
+	    .from = CMDBUS_STATE_QUEUED,
+	    .to = CMDBUS_STATE_PUBLISHED,
+	    .at = clock_now_ms(c->clock),
+	    .published = true,
+	};
+	int rc = c->store.exec_change(c->store.ud, &chg);
+	if (rc == 0)
+		log_debug("exec.published", "exec=%s mid=%d", id, mid);
+	else if (rc != -ERR_CONFLICT && rc != -ERR_NOT_FOUND) {
+		/* A conflict only means it moved on already (a report came
+		 * first, or this was a re-publish). */
+		c->stats.store_errors++;
+		log_error("exec.store_failed", "exec=%s rc=%s", id,
+			  err_str(rc));
+	}
+	free(id);
+}

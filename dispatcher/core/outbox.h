@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Sending commands: an execution's payload is built once, at its first
+ * publish (iat = that moment, exp = job creation + TTL), stored durably
+ * before it goes out, and every later publish sends the same bytes. */
+#ifndef DISPATCHER_OUTBOX_H
+#define DISPATCHER_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core.h"
+
+/* Publishes the given executions when the bus is connected; terminal
+ * ones are skipped. An execution whose exp has passed is not sent; one
+ * that was never sent is declared EXPIRED. `job` is the job of all of
+ * them when the caller has it, else NULL (jobs are loaded as needed).
+ * Payloads built here are stored into execs[i].command. Returns how many
+ * were handed to the bus, or a negative code when the store failed. */
+int outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
+		   const struct job_rec *job);
+
+/* Publishes every unfinished execution again (after a (re)connect). */
+void outbox_republish(struct core *c);
+
+/* The broker's answer to message `mid`: PUBLISHED when accepted. */
+void outbox_acked(struct core *c, int mid, bool ok);
+
+#endif

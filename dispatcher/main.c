@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/* cmdbus-dispatcher: wiring only. Reads the configuration (file, then
+ * flags), opens the store, starts the MQTT client and the REST API on one
+ * event loop, and tears everything down in order on SIGTERM or SIGINT. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/conf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "cmdbus/envelope.h"
+#include "config.h"
+#include "core.h"
+#include "http.h"
+#include "ingest.h"
+#include "mqtt.h"
+#include "store.h"
+
+#define PROG "cmdbus-dispatcher"
+
+/* What the program needs besides the config: secrets and the key. */
+struct secrets {
+	char *api_token;
+	char *mqtt_password;
+	struct cmdbus_key *sign_key;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " [-c FILE] [-t|--check] [--OPTION VALUE]...\n"
+		"       " PROG " --help | --version\n\n"
+		"  -c, --config FILE  read options from FILE (\"OPTION VALUE\" "
+		"lines)\n"
+		"  -t, --check        validate the configuration and exit\n"
+		"  --help             print this help and exit\n"
+		"  --version          print the version and exit\n\n"
+		"Options (in FILE, or as --OPTION VALUE / --OPTION=VALUE; "
+		"flags win):\n");
+	for (const struct conf_option *o = config_options; o->name; o++) {
+		fprintf(f, "  --%-23s %s", o->name, o->help);
+		if (o->def)
+			fprintf(f, " (default: %s)", o->def);
+		fputc('\n', f);
+	}
+}
+
+static void
+secrets_free(struct secrets *s)
+{
+	/* Secrets do not linger in freed memory. */
+	if (s->api_token) {
+		explicit_bzero(s->api_token, strlen(s->api_token));
+		free(s->api_token);
+	}
+	if (s->mqtt_password) {
+		explicit_bzero(s->mqtt_password, strlen(s->mqtt_password));
+		free(s->mqtt_password);
+	}
+	cmdbus_key_free(s->sign_key);
+	memset(s, 0, sizeof *s);
+}
+
+/* Loads the files the options name; everything --check must vouch for. */
+static int
+secrets_load(const struct config *cfg, struct secrets *s, char *err,
+	     size_t errlen)
+{
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	if (cfg->api_token_file) {
+		rc = config_read_secret(cfg->api_token_file, &s->api_token, err,
+					errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (cfg->mqtt_password_file) {
+		rc = config_read_secret(cfg->mqtt_password_file,
+					&s->mqtt_password, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (cfg->sign_key_file) {
+		char *pem = NULL;
+		size_t len = 0;
+		rc = config_read_file(cfg->sign_key_file, &pem, &len, err,
+				      errlen);
+		if (rc < 0)
+			return rc;
+		rc = cmdbus_key_from_pem(pem, len, cfg->sign_kid, &s->sign_key);
+		explicit_bzero(pem, len);
+		free(pem);
+		if (rc < 0 || !cmdbus_key_is_private(s->sign_key)) {
+			snprintf(err, errlen,
+				 "%s: not an Ed25519 private key in PEM",
+				 cfg->sign_key_file);
+			return rc < 0 ? rc : -ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+/* Flags are "--key value" or "--key=value"; a boolean may stand alone. */
+static int
+parse_args(int argc, char **argv, struct config *cfg, bool *check, char *err,
+	   size_t errlen)
+{
+	const char *path = NULL;
+	int rc;
+
+	/* The file first, so that flags override it wherever they stand. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "%s needs a file",
+					 argv[i]);
+				return -ERR_CONFIG;
+			}
+			path = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			path = argv[i] + 9;
+		}
+	}
+	if (path) {
+		rc = conf_load_file(config_options, cfg, path, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char key[64];
+		const char *value = NULL;
+
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(a, "--config=", 9) == 0)
+			continue;
+		if (strcmp(a, "-t") == 0 || strcmp(a, "--check") == 0) {
+			*check = true;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			snprintf(err, errlen, "unexpected argument '%.64s'", a);
+			return -ERR_CONFIG;
+		}
+		a += 2;
+		const char *eq = strchr(a, '=');
+		size_t klen = eq ? (size_t)(eq - a) : strlen(a);
+		if (klen == 0 || klen >= sizeof key) {
+			snprintf(err, errlen, "unknown option '--%.64s'", a);
+			return -ERR_CONFIG;
+		}
+		memcpy(key, a, klen);
+		key[klen] = '\0';
+		const struct conf_option *o = conf_find(config_options, key);
+		if (!o) {
+			snprintf(err, errlen, "unknown option '--%s'", key);
+			return -ERR_CONFIG;
+		}
+		if (eq) {
+			value = eq + 1;
+		} else if (i + 1 < argc &&
+			   !(o->type == CONF_BOOL &&
+			     strncmp(argv[i + 1], "-", 1) == 0)) {
+			value = argv[++i];
+		} else if (o->type == CONF_BOOL) {
+			value = "true";
+		} else {
+			snprintf(err, errlen, "option '--%s' needs a value",
+				 key);
+			return -ERR_CONFIG;
+		}
+		char why[256];
+		rc = conf_set(config_options, cfg, key, value, why, sizeof why);
+		if (rc < 0) {
+			snprintf(err, errlen, "--%s: %s", key, why);
+			return rc;
+		}
+	}
+	return config_validate(cfg, err, errlen);
+}
+
+/* Bus events, delivered from the MQTT adapter to the core. */
+static void
+ev_connected(void *ud)
+{
+	core_bus_connected(ud);
+}
+
+static void
+ev_published(void *ud, int mid, bool ok)
+{
+	core_bus_published(ud, mid, ok);
+}
+
+static void
+ev_message(void *ud, const char *topic, const void *payload, size_t len)
+{
+	ingest_message(ud, topic, payload, len);
+}
+
+static void
+on_signal(struct loop *l, int signo, void *ud)
+{
+	(void)ud;
+	log_info("dispatcher.signal", "signal=%d", signo);
+	loop_stop(l);
+}
+
+static int
+run(const struct config *cfg, struct secrets *sec)
+{
+	char err[512] = "";
+	struct store *store = NULL;
+	struct loop *loop = NULL;
+	struct mqtt *mqtt = NULL;
+	struct http *http = NULL;
+	struct core core;
+	bool core_ready = false;
+	struct store_port sp;
+	struct bus_port bp;
+	struct mqtt_config mc;
+	struct mqtt_events ev;
+	struct core_config cc;
+	struct http_config hc;
+	int rc;
+
+	rc = store_open(cfg->db_path, &store, err, sizeof err);
+	if (rc < 0) {
+		log_error("dispatcher.store_failed", "db=%s err=%s",
+			  cfg->db_path, err);
+		goto out;
+	}
+	loop = loop_new();
+	if (!loop) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = loop_add_signal(loop, SIGTERM, on_signal, NULL)) < 0 ||
+	    (rc = loop_add_signal(loop, SIGINT, on_signal, NULL)) < 0)
+		goto out;
+
+	mc = (struct mqtt_config){
+	    .host = cfg->mqtt_host,
+	    .port = (unsigned)cfg->mqtt_port,
+	    .client_id = cfg->mqtt_client_id,
+	    .username = cfg->mqtt_username,
+	    .password = sec->mqtt_password,
+	    .v5 = cfg->mqtt_protocol == CONFIG_MQTT_V5,
+	    .keepalive_s = (unsigned)(cfg->mqtt_keepalive_ms / 1000),
+	    .session_expiry_s =
+		(uint32_t)(cfg->device_session_expiry_ms / 1000),
+	    .prefix = cfg->topic_prefix,
+	};
+	ev = (struct mqtt_events){
+	    .connected = ev_connected,
+	    .published = ev_published,
+	    .message = ev_message,
+	    .ud = &core,
+	};
+	rc = mqtt_new(loop, &mc, &ev, &mqtt, err, sizeof err);
+	if (rc < 0) {
+		log_error("dispatcher.mqtt_failed", "err=%s", err);
+		goto out;
+	}
+	store_port(store, &sp);
+	mqtt_bus_port(mqtt, &bp);
+	cc = (struct core_config){
+	    .prefix = cfg->topic_prefix,
+	    .session_expiry_ms = cfg->device_session_expiry_ms,
+	    .sign_key = sec->sign_key,
+	};
+	rc = core_init(&core, &cc, &clock_system, &sp, &bp);
+	if (rc < 0)
+		goto out;
+	core_ready = true;
+
+	hc = (struct http_config){
+	    .bind = cfg->http_bind,
+	    .port = (unsigned)cfg->http_port,
+	    .token = sec->api_token,
+	};
+	rc = http_new(loop, &hc, &core, &http, err, sizeof err);
+	if (rc < 0) {
+		log_error("dispatcher.http_failed", "err=%s", err);
+		goto out;
+	}
+	rc = mqtt_start(mqtt);
+	if (rc < 0)
+		goto out;
+	log_info("dispatcher.started",
+		 "version=%s db=%s http=%s:%u mqtt=%s:%llu protocol=%s "
+		 "signing=%s",
+		 CMDBUS_VERSION, cfg->db_path, cfg->http_bind, http_port(http),
+		 cfg->mqtt_host, (unsigned long long)cfg->mqtt_port,
+		 mc.v5 ? "5" : "3.1.1", sec->sign_key ? cfg->sign_kid : "none");
+
+	rc = loop_run(loop);
+	log_info("dispatcher.stopping",
+		 "published=%llu received=%llu "
+		 "dropped=%llu",
+		 (unsigned long long)core.stats.published,
+		 (unsigned long long)core.stats.received,
+		 (unsigned long long)core.stats.dropped);
+out:
+	/* Each request and message was handled to the end inside its
+	 * callback, so nothing is in flight: commands not yet acknowledged
+	 * are still unfinished in the database and go again at the next
+	 * start. */
+	mqtt_stop(mqtt);
+	http_free(http);
+	mqtt_free(mqtt);
+	if (core_ready)
+		core_fini(&core);
+	store_close(store);
+	loop_free(loop);
+	if (rc < 0 && !err[0])
+		log_error("dispatcher.failed", "rc=%s", err_str(rc));
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct secrets sec;
+	char err[1024] = "";
+	bool check = false;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf(PROG " %s\n", CMDBUS_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[i], "-t") == 0 ||
+		    strcmp(argv[i], "--check") == 0)
+			check = true;
+	}
+
+	memset(&cfg, 0, sizeof cfg);
+	memset(&sec, 0, sizeof sec);
+	rc = conf_defaults(config_options, &cfg, err, sizeof err);
+	if (rc == 0)
+		rc = parse_args(argc, argv, &cfg, &check, err, sizeof err);
+	if (rc == 0)
+		rc = secrets_load(&cfg, &sec, err, sizeof err);
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", err[0] ? err : err_str(rc));
+		if (!check)
+			fprintf(stderr, "Try '" PROG " --help'.\n");
+		secrets_free(&sec);
+		conf_free(config_options, &cfg);
+		return 1;
+	}
+	if (check) {
+		printf("config ok\n");
+		secrets_free(&sec);
+		conf_free(config_options, &cfg);
+		return 0;
+	}
+
+	log_init(PROG, (enum log_level)cfg.log_level, cfg.log_syslog);
+	/* Peers that hang up must cost an error return, not the process. */
+	signal(SIGPIPE, SIG_IGN);
+	rc = run(&cfg, &sec);
+	secrets_free(&sec);
+	conf_free(config_options, &cfg);
+	return rc < 0 ? 1 : 0;
+}

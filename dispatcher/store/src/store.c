@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+/* SQLite implementation of the store port, in the manner of Mosquitto's
+ * persist-sqlite plugin: WAL, foreign keys, migrations by user_version,
+ * and every statement prepared once at open and bound, never built from
+ * data. This file opens, migrates and closes; store_exec.c and
+ * store_devices.c hold the queries. */
+#include "store_priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "cmdbus/rest.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* Schema version 1. States are stored by name, so that the database
+ * reads well with the sqlite3 shell and survives a reordered enum. */
+static const char schema_v1[] =
+    "CREATE TABLE jobs ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " action TEXT NOT NULL,"
+    " args TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " finished_at INTEGER NOT NULL DEFAULT 0,"
+    " timeout_ms INTEGER NOT NULL,"
+    " ttl_ms INTEGER NOT NULL,"
+    " stream INTEGER NOT NULL,"
+    " idempotency_key TEXT"
+    ") STRICT;"
+    "CREATE INDEX jobs_created ON jobs(created_at);"
+    "CREATE INDEX jobs_state ON jobs(state, created_at);"
+    "CREATE TABLE executions ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " job TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+    " device TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " published_at INTEGER NOT NULL DEFAULT 0,"
+    " finished_at INTEGER NOT NULL DEFAULT 0,"
+    " exp_at INTEGER NOT NULL,"
+    " iat INTEGER NOT NULL DEFAULT 0,"
+    " command TEXT,"
+    " cmd_sha256 TEXT,"
+    " boot_id TEXT,"
+    " result TEXT,"
+    " error_code TEXT,"
+    " error_message TEXT,"
+    " late_results INTEGER NOT NULL DEFAULT 0"
+    ") STRICT;"
+    "CREATE INDEX executions_job ON executions(job, id);"
+    "CREATE INDEX executions_device ON executions(device, created_at);"
+    "CREATE INDEX executions_state ON executions(state, created_at);"
+    "CREATE TABLE devices ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " online INTEGER NOT NULL,"
+    " boot_id TEXT NOT NULL,"
+    " agent TEXT NOT NULL DEFAULT '',"
+    " last_seen INTEGER NOT NULL,"
+    " status_at INTEGER NOT NULL DEFAULT 0,"
+    " labels TEXT NOT NULL DEFAULT '{}',"
+    " actions TEXT NOT NULL DEFAULT '[]',"
+    " health TEXT,"
+    " status TEXT"
+    ") STRICT;";
+
+/* Migrations in order: migrations[i] takes version i to i+1. */
+static const char *const migrations[] = {schema_v1};
+#define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+#define UNFINISHED "('QUEUED','PUBLISHED','DELIVERED','RUNNING')"
+#define EXEC_COLUMNS                                                           \
+	"SELECT e.id, e.job, e.device, j.action, e.state, e.created_at,"       \
+	" e.updated_at, e.published_at, e.finished_at, e.exp_at, e.command,"   \
+	" e.cmd_sha256, e.boot_id, e.result, e.error_code, e.error_message,"   \
+	" e.late_results FROM executions e JOIN jobs j ON j.id = e.job "
+#define DEVICE_COLUMNS                                                         \
+	"SELECT id, online, boot_id, agent, last_seen, status_at, labels,"     \
+	" actions, health, status FROM devices "
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_SYNC_FULL] = "PRAGMA synchronous=FULL",
+    [S_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+    [S_JOB_INSERT] =
+	"INSERT INTO jobs (id, action, args, state, created_at,"
+	" finished_at, timeout_ms, ttl_ms, stream, idempotency_key)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_EXEC_INSERT] =
+	"INSERT INTO executions (id, job, device, state, created_at,"
+	" updated_at, exp_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_JOB_GET] = "SELECT id, action, args, state, created_at,"
+		  " finished_at, timeout_ms, ttl_ms, stream,"
+		  " idempotency_key FROM jobs WHERE id = ?1",
+    [S_JOB_EXECS] = EXEC_COLUMNS "WHERE e.job = ?1 ORDER BY e.id",
+    [S_EXEC_GET] = EXEC_COLUMNS "WHERE e.id = ?1",
+    [S_EXEC_UNFINISHED] =
+	EXEC_COLUMNS "WHERE e.state IN " UNFINISHED " ORDER BY e.job, e.id",
+    [S_EXEC_SET_COMMAND] =
+	"UPDATE executions SET command = ?2, cmd_sha256 = ?3, iat = ?4"
+	" WHERE id = ?1 AND command IS NULL",
+    [S_EXEC_CHANGE] =
+	"UPDATE executions SET state = ?3, updated_at = ?4,"
+	" published_at = CASE WHEN published_at = 0 AND ?5"
+	" THEN ?4 ELSE published_at END,"
+	" finished_at = CASE WHEN ?6 THEN ?4 ELSE finished_at END,"
+	" boot_id = COALESCE(?7, boot_id),"
+	" result = COALESCE(?8, result),"
+	" error_code = COALESCE(?9, error_code),"
+	" error_message = COALESCE(?10, error_message)"
+	" WHERE id = ?1 AND state = ?2 AND state IN " UNFINISHED,
+    [S_EXEC_STATE] = "SELECT state FROM executions WHERE id = ?1",
+    [S_JOB_COMPLETE] =
+	"UPDATE jobs SET state = 'COMPLETED', finished_at = ?2"
+	" WHERE id = (SELECT job FROM executions WHERE id = ?1)"
+	" AND state = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM"
+	" executions x WHERE x.job = jobs.id AND x.state IN " UNFINISHED ")",
+    [S_EXEC_LATE] = "UPDATE executions SET late_results = late_results + 1"
+		    " WHERE id = ?1",
+    [S_DEVICE_PUT] =
+	"INSERT INTO devices (id, online, boot_id, agent, last_seen,"
+	" status_at, labels, actions, health, status)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	" ON CONFLICT (id) DO UPDATE SET online = excluded.online,"
+	" boot_id = excluded.boot_id, agent = excluded.agent,"
+	" last_seen = excluded.last_seen,"
+	" status_at = excluded.status_at, labels = excluded.labels,"
+	" actions = excluded.actions, health = excluded.health,"
+	" status = excluded.status",
+    [S_DEVICE_GET] = DEVICE_COLUMNS "WHERE id = ?1",
+    [S_DEVICE_LIST] = DEVICE_COLUMNS "ORDER BY id",
+    [S_DEVICES_ALL] = "SELECT id FROM devices ORDER BY id",
+    /* Devices carrying every label of the filter object ?1. */
+    [S_DEVICES_MATCH] = "SELECT d.id FROM devices d WHERE NOT EXISTS ("
+			" SELECT 1 FROM json_each(?1) r WHERE NOT EXISTS ("
+			"  SELECT 1 FROM json_each(d.labels) l"
+			"  WHERE l.key = r.key AND l.value = r.value))"
+			" ORDER BY d.id",
+};
+
+/* Maps an SQLite result code to the project's codes. */
+static int
+store_map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CONSTRAINT:
+		return -ERR_CONFLICT;
+	case SQLITE_TOOBIG:
+		return -ERR_TOO_LARGE;
+	default:
+		/* BUSY, LOCKED, READONLY, IOERR, CORRUPT, CANTOPEN, ... */
+		return -ERR_UNAVAILABLE;
+	}
+}
+
+int
+store_fail(struct store *s, const char *op, int rc)
+{
+	log_error("store.error", "op=%s rc=%d msg=%s", op, rc,
+		  sqlite3_errmsg(s->db));
+	return store_map_rc(rc);
+}
+
+/* Resets a statement for its next use and drops its bindings, so that no
+ * borrowed text outlives the call. */
+sqlite3_stmt *
+store_stmt(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+int
+store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (!v)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+int
+store_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	/* Every stored integer is a time, a count or a duration within
+	 * 2^53, far inside int64. */
+	return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+/* Runs a statement that returns no rows. */
+int
+store_run(struct store *s, enum stmt_id id, const char *op)
+{
+	int rc = sqlite3_step(s->st[id]);
+	sqlite3_reset(s->st[id]);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(s, op, rc);
+	return 0;
+}
+
+/* Job creation, first-publish payloads and state changes are committed
+ * with synchronous=FULL: a 201 or a published command must survive a
+ * power cut. Presence and late-result counters use NORMAL (still
+ * atomic and crash-safe in WAL mode; only the last transactions may be
+ * lost on power loss), since presence is re-sent with every heartbeat
+ * and retained by the broker, and a lost counter changes no state. */
+int
+store_set_sync(struct store *s, enum sync_level level)
+{
+	if (s->sync == level)
+		return 0;
+	store_stmt(s, level == SYNC_FULL ? S_SYNC_FULL : S_SYNC_NORMAL);
+	int rc = store_run(s, level == SYNC_FULL ? S_SYNC_FULL : S_SYNC_NORMAL,
+			   "synchronous");
+	if (rc == 0)
+		s->sync = level;
+	return rc;
+}
+
+int
+store_tx_begin(struct store *s, enum sync_level level)
+{
+	int rc = store_set_sync(s, level);
+	if (rc < 0)
+		return rc;
+	store_stmt(s, S_BEGIN);
+	return store_run(s, S_BEGIN, "begin");
+}
+
+int
+store_tx_commit(struct store *s)
+{
+	store_stmt(s, S_COMMIT);
+	return store_run(s, S_COMMIT, "commit");
+}
+
+void
+store_tx_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return; /* SQLite already rolled back (e.g. on SQLITE_FULL) */
+	store_stmt(s, S_ROLLBACK);
+	(void)store_run(s, S_ROLLBACK, "rollback");
+}
+
+void
+store_col_copy(sqlite3_stmt *st, int i, char *out, size_t outlen)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, outlen, "%s", t ? (const char *)t : "");
+}
+
+/* A malloc'd copy of a text column, or NULL for SQL NULL. *rc becomes
+ * -ENOMEM when the copy fails. */
+char *
+store_col_dup(sqlite3_stmt *st, int i, int *rc)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	if (!t)
+		return NULL;
+	char *d = strdup((const char *)t);
+	if (!d)
+		*rc = -ENOMEM;
+	return d;
+}
+
+uint64_t
+store_col_u64(sqlite3_stmt *st, int i)
+{
+	sqlite3_int64 v = sqlite3_column_int64(st, i);
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+enum cmdbus_state
+store_col_state(sqlite3_stmt *st, int i)
+{
+	enum cmdbus_state state = CMDBUS_STATE_QUEUED;
+	const unsigned char *t = sqlite3_column_text(st, i);
+	if (!t || cmdbus_state_parse((const char *)t, &state) < 0)
+		log_error("store.bad_state", "state=%s",
+			  t ? (const char *)t : "NULL");
+	return state;
+}
+/* Writable: taking the write lock and letting it go proves the file is
+ * there, writable and not wedged by another process. */
+static int
+check(void *ud)
+{
+	struct store *s = ud;
+	store_stmt(s, S_BEGIN);
+	int rc = store_run(s, S_BEGIN, "check");
+	if (rc < 0)
+		return rc;
+	store_tx_rollback(s);
+	return 0;
+}
+
+void
+store_port(struct store *s, struct store_port *out)
+{
+	*out = (struct store_port){
+	    .ud = s,
+	    .job_create = store_job_create,
+	    .job_get = store_job_get,
+	    .job_executions = store_job_executions,
+	    .exec_get = store_exec_get,
+	    .exec_unfinished = store_exec_unfinished,
+	    .exec_set_commands = store_exec_set_commands,
+	    .exec_change = store_exec_change,
+	    .exec_late_result = store_exec_late_result,
+	    .device_put = store_device_put,
+	    .device_get = store_device_get,
+	    .device_list = store_device_list,
+	    .devices_match = store_devices_match,
+	    .check = check,
+	};
+}
+
+/* ---- open, migrate, close ---- */
+
+static int
+pragma_int(struct store *s, const char *sql, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_map_rc(rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return store_map_rc(rc);
+}
+
+static bool
+is_wal(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	bool wal = false;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *m = sqlite3_column_text(st, 0);
+		wal = m && strcmp((const char *)m, "wal") == 0;
+	}
+	sqlite3_finalize(st);
+	return wal;
+}
+
+int
+store_schema_version(struct store *s)
+{
+	int v = 0;
+	int rc = pragma_int(s, "PRAGMA user_version", &v);
+	return rc < 0 ? rc : v;
+}
+
+static int
+migrate(struct store *s, char *err, size_t errlen)
+{
+	int version = store_schema_version(s);
+	if (version < 0) {
+		snprintf(err, errlen, "cannot read schema version: %s",
+			 sqlite3_errmsg(s->db));
+		return version;
+	}
+	if ((size_t)version > NMIGRATIONS) {
+		snprintf(err, errlen,
+			 "database schema version %d is newer than this "
+			 "program's (%zu)",
+			 version, NMIGRATIONS);
+		return -ERR_UNAVAILABLE;
+	}
+	for (size_t v = (size_t)version; v < NMIGRATIONS; v++) {
+		char sql[64];
+		char *msg = NULL;
+		/* user_version cannot be bound; it is our own integer. */
+		snprintf(sql, sizeof sql, "PRAGMA user_version=%zu", v + 1);
+		int rc =
+		    sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(s->db, migrations[v], NULL, NULL,
+					  &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg);
+		if (rc != SQLITE_OK) {
+			snprintf(err, errlen, "migration to version %zu: %s",
+				 v + 1, msg ? msg : sqlite3_errstr(rc));
+			sqlite3_free(msg);
+			if (!sqlite3_get_autocommit(s->db))
+				sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
+					     NULL);
+			return store_map_rc(rc);
+		}
+		log_info("store.migrated", "version=%zu", v + 1);
+	}
+	return 0;
+}
+
+int
+store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof *s);
+	char *msg = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				 SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		rc = store_map_rc(rc);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	rc = sqlite3_exec(s->db,
+			  "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
+			  " PRAGMA synchronous=FULL;",
+			  NULL, NULL, &msg);
+	/* journal_mode answers with the mode in force: "wal", or "memory"
+	 * for an in-memory database; anything else means no WAL here. */
+	if (rc == SQLITE_OK && strcmp(path, ":memory:") != 0 && !is_wal(s)) {
+		snprintf(err, errlen, "%s: cannot switch to WAL mode", path);
+		rc = -ERR_UNAVAILABLE;
+		goto fail;
+	}
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			 msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		rc = store_map_rc(rc);
+		goto fail;
+	}
+	s->sync = SYNC_FULL;
+	rc = migrate(s, err, errlen);
+	if (rc < 0)
+		goto fail;
+	for (int i = 0; i < S_COUNT; i++) {
+		int prc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+					     SQLITE_PREPARE_PERSISTENT,
+					     &s->st[i], NULL);
+		if (prc != SQLITE_OK) {
+			snprintf(err, errlen, "prepare: %s",
+				 sqlite3_errmsg(s->db));
+			rc = store_map_rc(prc);
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return rc < 0 ? rc : -ERR_UNAVAILABLE;
+}
+
+void
+store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s);
+}

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/* The store's jobs and executions: creation in one durable transaction,
+ * reads, first-publish payloads, and compare-and-set state changes that
+ * never leave a terminal state. */
+#include "store_priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "cmdbus/rest.h"
+
+/* ---- jobs ---- */
+
+int
+store_job_create(void *ud, const struct job_rec *job,
+		 const struct exec_rec *execs, size_t n)
+{
+	struct store *s = ud;
+	sqlite3_stmt *st;
+	int rc = store_tx_begin(s, SYNC_FULL);
+	if (rc < 0)
+		return rc;
+
+	st = store_stmt(s, S_JOB_INSERT);
+	store_bind_text(st, 1, job->id);
+	store_bind_text(st, 2, job->action);
+	store_bind_text(st, 3, job->args_json ? job->args_json : "{}");
+	store_bind_text(st, 4, cmdbus_job_state_name(job->state));
+	store_bind_u64(st, 5, job->created_at);
+	store_bind_u64(st, 6, job->finished_at);
+	store_bind_u64(st, 7, job->timeout_ms);
+	store_bind_u64(st, 8, job->ttl_ms);
+	sqlite3_bind_int(st, 9, job->stream ? 1 : 0);
+	store_bind_text(st, 10,
+			job->idempotency_key[0] ? job->idempotency_key : NULL);
+	rc = store_run(s, S_JOB_INSERT, "job_insert");
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct exec_rec *e = &execs[i];
+		st = store_stmt(s, S_EXEC_INSERT);
+		store_bind_text(st, 1, e->id);
+		store_bind_text(st, 2, job->id);
+		store_bind_text(st, 3, e->device);
+		store_bind_text(st, 4, cmdbus_state_name(e->state));
+		store_bind_u64(st, 5, e->created_at);
+		store_bind_u64(st, 6, e->updated_at);
+		store_bind_u64(st, 7, e->exp_at);
+		rc = store_run(s, S_EXEC_INSERT, "exec_insert");
+	}
+	if (rc == 0)
+		rc = store_tx_commit(s);
+	if (rc < 0)
+		store_tx_rollback(s);
+	return rc;
+}
+
+int
+store_job_get(void *ud, const char *id, struct job_rec *out)
+{
+	struct store *s = ud;
+	sqlite3_stmt *st = store_stmt(s, S_JOB_GET);
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	store_bind_text(st, 1, id);
+	int src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ERR_NOT_FOUND;
+	}
+	if (src != SQLITE_ROW) {
+		rc = store_fail(s, "job_get", src);
+		sqlite3_reset(st);
+		return rc;
+	}
+	store_col_copy(st, 0, out->id, sizeof out->id);
+	store_col_copy(st, 1, out->action, sizeof out->action);
+	out->args_json = store_col_dup(st, 2, &rc);
+	const unsigned char *state = sqlite3_column_text(st, 3);
+	if (!state ||
+	    cmdbus_job_state_parse((const char *)state, &out->state) < 0)
+		out->state = CMDBUS_JOB_RUNNING;
+	out->created_at = store_col_u64(st, 4);
+	out->finished_at = store_col_u64(st, 5);
+	out->timeout_ms = store_col_u64(st, 6);
+	out->ttl_ms = store_col_u64(st, 7);
+	out->stream = sqlite3_column_int(st, 8) != 0;
+	store_col_copy(st, 9, out->idempotency_key,
+		       sizeof out->idempotency_key);
+	sqlite3_reset(st);
+	if (rc < 0)
+		job_rec_fini(out);
+	return rc;
+}
+
+/* ---- executions ---- */
+
+static int
+store_exec_row(sqlite3_stmt *st, struct exec_rec *e)
+{
+	int rc = 0;
+
+	memset(e, 0, sizeof *e);
+	store_col_copy(st, 0, e->id, sizeof e->id);
+	store_col_copy(st, 1, e->job, sizeof e->job);
+	store_col_copy(st, 2, e->device, sizeof e->device);
+	store_col_copy(st, 3, e->action, sizeof e->action);
+	e->state = store_col_state(st, 4);
+	e->created_at = store_col_u64(st, 5);
+	e->updated_at = store_col_u64(st, 6);
+	e->published_at = store_col_u64(st, 7);
+	e->finished_at = store_col_u64(st, 8);
+	e->exp_at = store_col_u64(st, 9);
+	e->command = store_col_dup(st, 10, &rc);
+	store_col_copy(st, 11, e->cmd_sha256, sizeof e->cmd_sha256);
+	store_col_copy(st, 12, e->boot_id, sizeof e->boot_id);
+	e->result = store_col_dup(st, 13, &rc);
+	store_col_copy(st, 14, e->error_code, sizeof e->error_code);
+	e->error_message = store_col_dup(st, 15, &rc);
+	e->late_results = store_col_u64(st, 16);
+	if (rc < 0)
+		exec_rec_fini(e);
+	return rc;
+}
+
+/* Reads every row of a bound statement into a list. */
+static int
+store_exec_rows(struct store *s, sqlite3_stmt *st, const char *op,
+		struct exec_list *out)
+{
+	size_t cap = 0;
+	int rc = 0, src;
+
+	out->v = NULL;
+	out->n = 0;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct exec_rec *nv =
+			    realloc(out->v, ncap * sizeof *nv);
+			if (!nv) {
+				rc = -ENOMEM;
+				break;
+			}
+			out->v = nv;
+			cap = ncap;
+		}
+		rc = store_exec_row(st, &out->v[out->n]);
+		if (rc < 0)
+			break;
+		out->n++;
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = store_fail(s, op, src);
+	sqlite3_reset(st);
+	if (rc < 0)
+		exec_list_fini(out);
+	return rc;
+}
+
+int
+store_job_executions(void *ud, const char *job, struct exec_list *out)
+{
+	struct store *s = ud;
+	sqlite3_stmt *st = store_stmt(s, S_JOB_EXECS);
+	store_bind_text(st, 1, job);
+	return store_exec_rows(s, st, "job_executions", out);
+}
+
+int
+store_exec_unfinished(void *ud, struct exec_list *out)
+{
+	struct store *s = ud;
+	return store_exec_rows(s, store_stmt(s, S_EXEC_UNFINISHED),
+			       "exec_unfinished", out);
+}
+
+int
+store_exec_get(void *ud, const char *id, struct exec_rec *out)
+{
+	struct store *s = ud;
+	sqlite3_stmt *st = store_stmt(s, S_EXEC_GET);
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	store_bind_text(st, 1, id);
+	int src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		rc = store_exec_row(st, out);
+	else if (src == SQLITE_DONE)
+		rc = -ERR_NOT_FOUND;
+	else
+		rc = store_fail(s, "exec_get", src);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_exec_set_commands(void *ud, const struct exec_command *cmds, size_t n)
+{
+	struct store *s = ud;
+	int rc = store_tx_begin(s, SYNC_FULL);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		sqlite3_stmt *st = store_stmt(s, S_EXEC_SET_COMMAND);
+		store_bind_text(st, 1, cmds[i].id);
+		store_bind_text(st, 2, cmds[i].payload);
+		store_bind_text(st, 3, cmds[i].sha256);
+		store_bind_u64(st, 4, cmds[i].iat);
+		rc = store_run(s, S_EXEC_SET_COMMAND, "exec_set_command");
+		if (rc == 0 && sqlite3_changes(s->db) != 1)
+			rc = -ERR_CONFLICT; /* already has one, or gone */
+	}
+	if (rc == 0)
+		rc = store_tx_commit(s);
+	if (rc < 0)
+		store_tx_rollback(s);
+	return rc;
+}
+
+/* After a compare-and-set changed nothing: was the row missing, or in
+ * another state? */
+static int
+store_cas_miss(struct store *s, const char *id)
+{
+	sqlite3_stmt *st = store_stmt(s, S_EXEC_STATE);
+	store_bind_text(st, 1, id);
+	int src = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (src == SQLITE_ROW)
+		return -ERR_CONFLICT;
+	if (src == SQLITE_DONE)
+		return -ERR_NOT_FOUND;
+	return store_fail(s, "exec_state", src);
+}
+
+int
+store_exec_change(void *ud, const struct exec_change *chg)
+{
+	struct store *s = ud;
+	bool terminal = cmdbus_state_is_terminal(chg->to);
+	int rc = store_tx_begin(s, SYNC_FULL);
+	if (rc < 0)
+		return rc;
+
+	sqlite3_stmt *st = store_stmt(s, S_EXEC_CHANGE);
+	store_bind_text(st, 1, chg->id);
+	store_bind_text(st, 2, cmdbus_state_name(chg->from));
+	store_bind_text(st, 3, cmdbus_state_name(chg->to));
+	store_bind_u64(st, 4, chg->at);
+	sqlite3_bind_int(st, 5, chg->published ? 1 : 0);
+	sqlite3_bind_int(st, 6, terminal ? 1 : 0);
+	store_bind_text(st, 7, chg->boot_id);
+	store_bind_text(st, 8, chg->result);
+	store_bind_text(st, 9, chg->error_code);
+	store_bind_text(st, 10, chg->error_message);
+	rc = store_run(s, S_EXEC_CHANGE, "exec_change");
+	/* A terminal state never changes: the statement matches only
+	 * unfinished rows, whatever `from` says. */
+	if (rc == 0 && sqlite3_changes(s->db) != 1)
+		rc = store_cas_miss(s, chg->id);
+	if (rc == 0 && terminal && chg->complete_job) {
+		st = store_stmt(s, S_JOB_COMPLETE);
+		store_bind_text(st, 1, chg->id);
+		store_bind_u64(st, 2, chg->at);
+		rc = store_run(s, S_JOB_COMPLETE, "job_complete");
+	}
+	if (rc == 0)
+		rc = store_tx_commit(s);
+	if (rc < 0)
+		store_tx_rollback(s);
+	return rc;
+}
+
+int
+store_exec_late_result(void *ud, const char *id, uint64_t at)
+{
+	struct store *s = ud;
+	(void)at;
+	int rc = store_set_sync(s, SYNC_NORMAL);
+	if (rc < 0)
+		return rc;
+	sqlite3_stmt *st = store_stmt(s, S_EXEC_LATE);
+	store_bind_text(st, 1, id);
+	rc = store_run(s, S_EXEC_LATE, "exec_late");
+	if (rc == 0 && sqlite3_changes(s->db) != 1)
+		rc = -ERR_NOT_FOUND;
+	return rc;
+}

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: MIT
+# Unit tests of cmdbus-dispatcher. The core is driven through fake ports
+# (test_dispatcher_fakes.c); the store is tested against real SQLite and
+# the REST adapter against a real libmicrohttpd on a loopback port.
+cmdbus_unit_test(dispatcher_lifecycle
+  SOURCES unit/test_dispatcher_lifecycle.c
+  LIBS dispatcher_core)
+cmdbus_unit_test(dispatcher_jobs
+  SOURCES unit/test_dispatcher_jobs.c unit/test_dispatcher_fakes.c
+  LIBS dispatcher_core)
+cmdbus_unit_test(dispatcher_ingest
+  SOURCES unit/test_dispatcher_ingest.c unit/test_dispatcher_fakes.c
+  LIBS dispatcher_core)
+cmdbus_unit_test(dispatcher_store
+  SOURCES unit/test_dispatcher_store.c
+  LIBS dispatcher_store)
+cmdbus_unit_test(dispatcher_http
+  SOURCES unit/test_dispatcher_http.c unit/test_dispatcher_fakes.c
+  LIBS dispatcher_http dispatcher_store Threads::Threads)
+cmdbus_unit_test(dispatcher_config
+  SOURCES unit/test_dispatcher_config.c
+          ${PROJECT_SOURCE_DIR}/dispatcher/config.c
+  LIBS dispatcher_core)
+target_include_directories(test_dispatcher_config PRIVATE
+                           ${PROJECT_SOURCE_DIR}/dispatcher)
+target_compile_definitions(test_dispatcher_config PRIVATE
+  DISPATCHER_EXAMPLE="${PROJECT_SOURCE_DIR}/dispatcher/cmdbus-dispatcher.conf.example")

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+/* The REST adapter end to end on a loopback port: libmicrohttpd on the
+ * common loop, the core with the real SQLite store (in memory) and a fake
+ * bus. A client thread sends raw HTTP/1.1 requests while the test thread
+ * runs the loop; the loop stops when the client is done. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "cmdbus/envelope.h"
+#include "core.h"
+#include "http.h"
+#include "ingest.h"
+#include "store.h"
+#include "test_dispatcher_fakes.h"
+
+#define TOKEN "t0ken-for-tests"
+#define AUTH "Authorization: Bearer " TOKEN "\r\n"
+
+struct fx {
+	struct loop *loop;
+	struct store *store;
+	struct fake_bus bus;
+	struct core core;
+	struct http *http;
+	int pipe[2]; /* the client thread says it is done */
+};
+
+struct call {
+	unsigned port;
+	const char *req;
+	int done_fd;
+	char resp[65536];
+	size_t len;
+};
+
+static void
+quiet(enum log_level level, const char *line, void *ud)
+{
+	(void)level;
+	(void)line;
+	(void)ud;
+}
+
+static void
+on_done(struct loop *l, int fd, unsigned events, void *ud)
+{
+	char c;
+	(void)events;
+	(void)ud;
+	if (read(fd, &c, 1) == 1)
+		loop_stop(l);
+}
+
+static void *
+client(void *arg)
+{
+	struct call *c = arg;
+	struct sockaddr_in sa;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)c->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof sa) == 0) {
+		size_t off = 0, n = strlen(c->req);
+		while (off < n) {
+			ssize_t w =
+			    send(s, c->req + off, n - off, MSG_NOSIGNAL);
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		for (;;) {
+			ssize_t r = recv(s, c->resp + c->len,
+					 sizeof c->resp - 1 - c->len, 0);
+			if (r <= 0)
+				break;
+			c->len += (size_t)r;
+		}
+	}
+	c->resp[c->len] = '\0';
+	if (s >= 0)
+		close(s);
+	(void)!write(c->done_fd, "x", 1);
+	return NULL;
+}
+
+/* Sends one raw request and returns the status; *body points into the
+ * call's buffer. */
+static unsigned
+call(struct fx *f, struct call *c, const char *req, const char **body)
+{
+	pthread_t t;
+
+	memset(c, 0, sizeof *c);
+	c->port = http_port(f->http);
+	c->req = req;
+	c->done_fd = f->pipe[1];
+	assert_int_equal(pthread_create(&t, NULL, client, c), 0);
+	assert_int_equal(loop_run(f->loop), 0);
+	pthread_join(t, NULL);
+	unsigned status = 0;
+	assert_int_equal(sscanf(c->resp, "HTTP/1.1 %u", &status), 1);
+	const char *b = strstr(c->resp, "\r\n\r\n");
+	assert_non_null(b);
+	*body = b + 4;
+	return status;
+}
+
+/* POSTs a body to /v1/jobs with the token and the given Content-Type. */
+static unsigned
+post(struct fx *f, struct call *c, const char *ctype, const char *json,
+     const char **body)
+{
+	static char req[4096];
+	snprintf(req, sizeof req,
+		 "POST /v1/jobs HTTP/1.1\r\nHost: t\r\n" AUTH
+		 "Content-Type: %s\r\nContent-Length: %zu\r\n"
+		 "Connection: close\r\n\r\n%s",
+		 ctype, strlen(json), json);
+	return call(f, c, req, body);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct store_port sp;
+	struct bus_port bp;
+	char err[256] = "";
+
+	log_set_sink(quiet, NULL);
+	f->loop = loop_new();
+	assert_non_null(f->loop);
+	assert_int_equal(pipe(f->pipe), 0);
+	assert_int_equal(
+	    loop_add_fd(f->loop, f->pipe[0], LOOP_READ, on_done, f), 0);
+	assert_int_equal(store_open(":memory:", &f->store, err, sizeof err), 0);
+	store_port(f->store, &sp);
+	fake_bus_init(&f->bus);
+	fake_bus_port(&f->bus, &bp);
+	struct core_config cc = {.prefix = "cmdbus/v1",
+				 .session_expiry_ms = 7 * 86400000ull};
+	assert_int_equal(core_init(&f->core, &cc, &clock_system, &sp, &bp), 0);
+	struct http_config hc = {
+	    .bind = "127.0.0.1", .port = 0, .token = TOKEN};
+	int rc = http_new(f->loop, &hc, &f->core, &f->http, err, sizeof err);
+	if (rc != 0)
+		fail_msg("http_new: %s", err);
+	assert_true(http_port(f->http) > 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	http_free(f->http);
+	core_fini(&f->core);
+	store_close(f->store);
+	fake_bus_fini(&f->bus);
+	loop_del_fd(f->loop, f->pipe[0]);
+	loop_free(f->loop);
+	close(f->pipe[0]);
+	close(f->pipe[1]);
+	free(f);
+	log_set_sink(NULL, NULL);
+	return 0;
+}
+
+static void
+test_healthz(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+
+	/* No token needed. */
+	assert_int_equal(call(f, &c,
+			      "GET /healthz HTTP/1.1\r\nHost: t\r\n"
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 200);
+	assert_string_equal(body, "{\"status\":\"ok\",\"database\":true,"
+				  "\"broker\":true}");
+	assert_non_null(strstr(c.resp, "Content-Type: application/json"));
+	f->bus.connected = false;
+	assert_int_equal(call(f, &c,
+			      "GET /healthz HTTP/1.1\r\nHost: t\r\n"
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 503);
+	assert_string_equal(body,
+			    "{\"status\":\"unavailable\",\"database\":true,"
+			    "\"broker\":false}");
+}
+
+static void
+test_auth(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+
+	assert_int_equal(call(f, &c,
+			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n"
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 401);
+	assert_non_null(strstr(body, "\"code\":\"unauthorized\""));
+	assert_non_null(strstr(c.resp, "WWW-Authenticate: Bearer"));
+	assert_int_equal(call(f, &c,
+			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n"
+			      "Authorization: Bearer " TOKEN "x\r\n"
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 401);
+	assert_int_equal(call(f, &c,
+			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n"
+			      "Authorization: Basic " TOKEN "\r\n"
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 401);
+	/* Unknown paths say nothing to a caller without the token. */
+	assert_int_equal(call(f, &c,
+			      "GET /v1/secret HTTP/1.1\r\nHost: t\r\n"
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 401);
+	assert_int_equal(call(f, &c,
+			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n" AUTH
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 200);
+	assert_string_equal(body, "{\"devices\":[]}");
+}
+
+static void
+test_not_found_and_method(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+
+	assert_int_equal(call(f, &c,
+			      "GET /v1/nope HTTP/1.1\r\nHost: t\r\n" AUTH
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 404);
+	assert_non_null(strstr(body, "\"code\":\"not_found\""));
+	assert_int_equal(call(f, &c,
+			      "GET /v1/jobs/01UNKNOWNJOB00000000000000 "
+			      "HTTP/1.1\r\nHost: t\r\n" AUTH
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 404);
+	assert_int_equal(call(f, &c,
+			      "GET /v1/executions/no%21pe HTTP/1.1\r\n"
+			      "Host: t\r\n" AUTH "Connection: close\r\n\r\n",
+			      &body),
+			 404);
+	assert_int_equal(
+	    call(f, &c,
+		 "GET /v1/devices/dev-1 HTTP/1.1\r\nHost: t\r\n" AUTH
+		 "Connection: close\r\n\r\n",
+		 &body),
+	    404);
+	assert_int_equal(call(f, &c,
+			      "DELETE /v1/jobs HTTP/1.1\r\nHost: t\r\n" AUTH
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 405);
+	assert_non_null(strstr(body, "\"code\":\"method_not_allowed\""));
+	assert_non_null(strstr(c.resp, "Allow: POST"));
+	assert_int_equal(call(f, &c,
+			      "POST /v1/devices HTTP/1.1\r\nHost: t\r\n" AUTH
+			      "Content-Length: 0\r\nConnection: close\r\n\r\n",
+			      &body),
+			 405);
+	assert_non_null(strstr(c.resp, "Allow: GET, HEAD"));
+}
+
+static void
+test_post_checks(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+
+	assert_int_equal(post(f, &c, "text/plain", "{}", &body), 415);
+	assert_non_null(strstr(body, "\"code\":\"unsupported_media_type\""));
+	assert_int_equal(call(f, &c,
+			      "POST /v1/jobs HTTP/1.1\r\nHost: t\r\n" AUTH
+			      "Content-Type: application/json\r\n"
+			      "Content-Length: 2000000\r\n"
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 413);
+	assert_non_null(strstr(body, "\"code\":\"too_large\""));
+	assert_int_equal(post(f, &c, "application/json; charset=utf-8",
+			      "{\"target\":{\"all\":true}}  ", &body),
+			 400);
+	assert_non_null(strstr(body, "\"code\":\"malformed\""));
+	assert_non_null(strstr(body, "\"field\":\"action\""));
+	/* Nobody known: the target resolves to nothing. */
+	assert_int_equal(post(f, &c, "application/json",
+			      "{\"target\":{\"all\":true},\"action\":\"ping\"}",
+			      &body),
+			 400);
+	assert_non_null(strstr(body, "\"field\":\"target\""));
+}
+
+static void
+test_create_and_read(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+	char id[64], req[512];
+
+	assert_int_equal(post(f, &c, "application/json",
+			      "{\"target\":{\"devices\":[\"dev-1\"]},"
+			      "\"action\":\"ping\"}",
+			      &body),
+			 201);
+	assert_int_equal(sscanf(body, "{\"id\":\"%26[0-9A-Z]\"", id), 1);
+	assert_non_null(strstr(body, "\"state\":\"RUNNING\""));
+	assert_non_null(strstr(body, "\"device\":\"dev-1\""));
+	/* Committed and published. */
+	assert_int_equal(f->bus.n, 1);
+
+	snprintf(req, sizeof req,
+		 "GET /v1/jobs/%s HTTP/1.1\r\nHost: t\r\n" AUTH
+		 "Connection: close\r\n\r\n",
+		 id);
+	assert_int_equal(call(f, &c, req, &body), 200);
+	assert_non_null(strstr(body, id));
+	assert_non_null(strstr(body, "\"counts\":{\"QUEUED\":1}"));
+
+	char ex[64];
+	const char *e = strstr(body, "\"executions\":[{\"id\":\"");
+	assert_non_null(e);
+	assert_int_equal(
+	    sscanf(e, "\"executions\":[{\"id\":\"%26[0-9A-Z]\"", ex), 1);
+	snprintf(req, sizeof req,
+		 "GET /v1/executions/%s HTTP/1.1\r\nHost: t\r\n" AUTH
+		 "Connection: close\r\n\r\n",
+		 ex);
+	assert_int_equal(call(f, &c, req, &body), 200);
+	assert_non_null(strstr(body, "\"job\":\""));
+	assert_non_null(strstr(body, id));
+}
+
+static void
+test_device_views(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+	char *env = NULL;
+	size_t len = 0;
+	static const char st[] =
+	    "{\"type\":\"status\",\"device\":\"dev-1\",\"online\":true,"
+	    "\"boot_id\":\"01JD3BOOTAAAAAAAAAAAAAAAAA\",\"agent\":"
+	    "\"cmdbus-agent/0.1.0\",\"at\":5,\"labels\":{\"role\":\"web\"},"
+	    "\"actions\":[{\"name\":\"ping\"}],\"health\":{\"uptime_s\":9,"
+	    "\"load1\":1.5,\"mem_avail_kb\":3,\"disk_avail_kb\":4}}";
+
+	assert_int_equal(cmdbus_envelope_wrap(CMDBUS_KIND_STATUS, st,
+					      sizeof st - 1, NULL, &env, &len),
+			 0);
+	ingest_message(&f->core, "cmdbus/v1/dev-1/status", env, len);
+	free(env);
+
+	assert_int_equal(
+	    call(f, &c,
+		 "GET /v1/devices/dev-1 HTTP/1.1\r\nHost: t\r\n" AUTH
+		 "Connection: close\r\n\r\n",
+		 &body),
+	    200);
+	assert_non_null(strstr(body, "{\"id\":\"dev-1\",\"online\":true,"
+				     "\"last_seen\":"));
+	assert_non_null(strstr(body,
+			       "\"boot_id\":\"01JD3BOOTAAAAAAAAAAAAAAAAA\""
+			       ",\"agent\":\"cmdbus-agent/0.1.0\","
+			       "\"labels\":{\"role\":\"web\"},"
+			       "\"actions\":[{\"name\":\"ping\"}],"
+			       "\"health\":{\"uptime_s\":9,\"load1\":1.5,"
+			       "\"mem_avail_kb\":3,\"disk_avail_kb\":4}}"));
+	assert_int_equal(call(f, &c,
+			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n" AUTH
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 200);
+	assert_non_null(strstr(body, "{\"devices\":[{\"id\":\"dev-1\""));
+
+	/* Now a labels target resolves, through the real store. */
+	assert_int_equal(post(f, &c, "application/json",
+			      "{\"target\":{\"labels\":{\"role\":\"web\"}},"
+			      "\"action\":\"ping\"}",
+			      &body),
+			 201);
+	assert_non_null(strstr(body, "\"device\":\"dev-1\""));
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_healthz),
+	    T(test_auth),
+	    T(test_not_found_and_method),
+	    T(test_post_checks),
+	    T(test_create_and_read),
+	    T(test_device_views),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: MIT */
+/* The SQLite store against real databases (a temp file, or :memory:):
+ * migration from empty, round trips of every record, compare-and-set
+ * that never leaves a terminal state, job completion in the same
+ * transaction, label matching, and data kept across a reopen. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "store.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct store *s;
+	struct store_port p;
+};
+
+static void
+quiet(enum log_level level, const char *line, void *ud)
+{
+	(void)level;
+	(void)line;
+	(void)ud;
+}
+
+static void
+open_store(struct fx *f)
+{
+	char err[256] = "";
+	int rc = store_open(f->path, &f->s, err, sizeof err);
+	if (rc != 0)
+		fail_msg("store_open: %s", err);
+	store_port(f->s, &f->p);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+
+	log_set_sink(quiet, NULL);
+	snprintf(f->dir, sizeof f->dir, "/tmp/cmdbus-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof f->path, "%s/d.db", f->dir);
+	open_store(f);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char p[160];
+
+	store_close(f->s);
+	const char *const files[] = {"d.db", "d.db-wal", "d.db-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s/%s", f->dir, files[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	log_set_sink(NULL, NULL);
+	return 0;
+}
+
+static void
+make_job(struct fx *f, const char *job, size_t n, const char *const *ids,
+	 const char *const *devices)
+{
+	struct job_rec j;
+	struct exec_rec e[4];
+
+	memset(&j, 0, sizeof j);
+	snprintf(j.id, sizeof j.id, "%s", job);
+	snprintf(j.action, sizeof j.action, "exec");
+	j.args_json = strdup("{\"argv\":[\"uname\",\"-a\"]}");
+	j.state = CMDBUS_JOB_RUNNING;
+	j.created_at = 1000;
+	j.timeout_ms = 30000;
+	j.ttl_ms = 60000;
+	j.stream = true;
+	snprintf(j.idempotency_key, sizeof j.idempotency_key, "key-1");
+	memset(e, 0, sizeof e);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(e[i].id, sizeof e[i].id, "%s", ids[i]);
+		snprintf(e[i].device, sizeof e[i].device, "%s", devices[i]);
+		e[i].state = CMDBUS_STATE_QUEUED;
+		e[i].created_at = e[i].updated_at = 1000;
+		e[i].exp_at = 61000;
+	}
+	assert_int_equal(f->p.job_create(f->p.ud, &j, e, n), 0);
+	job_rec_fini(&j);
+}
+
+#define JOB "01JOB0000000000000000000AA"
+#define EX1 "01EXE0000000000000000000A1"
+#define EX2 "01EXE0000000000000000000A2"
+
+static void
+two_execs(struct fx *f)
+{
+	static const char *const ids[] = {EX1, EX2};
+	static const char *const devs[] = {"dev-1", "dev-2"};
+	make_job(f, JOB, 2, ids, devs);
+}
+
+static void
+test_migration_from_empty(void **state)
+{
+	struct fx *f = *state;
+	struct stat st;
+	char wal[160];
+
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+	assert_int_equal(f->p.check(f->p.ud), 0);
+	/* WAL: the -wal file exists beside the database after a write. */
+	two_execs(f);
+	snprintf(wal, sizeof wal, "%s-wal", f->path);
+	assert_int_equal(stat(wal, &st), 0);
+}
+
+static void
+test_memory_database(void **state)
+{
+	struct store *s = NULL;
+	struct store_port p;
+	struct exec_list l = {0};
+	char err[256];
+
+	(void)state;
+	log_set_sink(quiet, NULL);
+	assert_int_equal(store_open(":memory:", &s, err, sizeof err), 0);
+	store_port(s, &p);
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+	assert_int_equal(p.exec_unfinished(p.ud, &l), 0);
+	assert_int_equal(l.n, 0);
+	store_close(s);
+	log_set_sink(NULL, NULL);
+}
+
+static void
+test_job_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct job_rec j;
+	struct exec_list l = {0};
+
+	two_execs(f);
+	assert_int_equal(f->p.job_get(f->p.ud, JOB, &j), 0);
+	assert_string_equal(j.id, JOB);
+	assert_string_equal(j.action, "exec");
+	assert_string_equal(j.args_json, "{\"argv\":[\"uname\",\"-a\"]}");
+	assert_int_equal(j.state, CMDBUS_JOB_RUNNING);
+	assert_int_equal(j.created_at, 1000);
+	assert_int_equal(j.finished_at, 0);
+	assert_int_equal(j.timeout_ms, 30000);
+	assert_int_equal(j.ttl_ms, 60000);
+	assert_true(j.stream);
+	assert_string_equal(j.idempotency_key, "key-1");
+	job_rec_fini(&j);
+
+	assert_int_equal(f->p.job_executions(f->p.ud, JOB, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].id, EX1);
+	assert_string_equal(l.v[0].job, JOB);
+	assert_string_equal(l.v[0].device, "dev-1");
+	assert_string_equal(l.v[0].action, "exec");
+	assert_int_equal(l.v[0].state, CMDBUS_STATE_QUEUED);
+	assert_int_equal(l.v[0].exp_at, 61000);
+	assert_null(l.v[0].command);
+	assert_null(l.v[0].result);
+	assert_string_equal(l.v[0].cmd_sha256, "");
+	assert_string_equal(l.v[1].id, EX2);
+	exec_list_fini(&l);
+
+	assert_int_equal(
+	    f->p.job_get(f->p.ud, "01NOPE00000000000000000000", &j),
+	    -ERR_NOT_FOUND);
+	struct exec_rec e;
+	assert_int_equal(
+	    f->p.exec_get(f->p.ud, "01NOPE00000000000000000000", &e),
+	    -ERR_NOT_FOUND);
+	/* The same job id twice is refused, and nothing of it is kept. */
+	static const char *const ids[] = {"01EXE0000000000000000000A9"};
+	static const char *const devs[] = {"dev-9"};
+	struct job_rec j2;
+	memset(&j2, 0, sizeof j2);
+	snprintf(j2.id, sizeof j2.id, JOB);
+	snprintf(j2.action, sizeof j2.action, "ping");
+	struct exec_rec e2;
+	memset(&e2, 0, sizeof e2);
+	snprintf(e2.id, sizeof e2.id, "%s", ids[0]);
+	snprintf(e2.device, sizeof e2.device, "%s", devs[0]);
+	assert_int_equal(f->p.job_create(f->p.ud, &j2, &e2, 1), -ERR_CONFLICT);
+	assert_int_equal(f->p.exec_get(f->p.ud, ids[0], &e), -ERR_NOT_FOUND);
+}
+
+static void
+test_commands_stored_once(void **state)
+{
+	struct fx *f = *state;
+	struct exec_rec e;
+	struct exec_command c[2] = {
+	    {.id = EX1, .payload = "{\"a\":1}", .sha256 = "aa", .iat = 5},
+	    {.id = EX2, .payload = "{\"b\":2}", .sha256 = "bb", .iat = 5},
+	};
+
+	two_execs(f);
+	assert_int_equal(f->p.exec_set_commands(f->p.ud, c, 1), 0);
+	/* All or none: EX1 already has one, so EX2 is not set either. */
+	assert_int_equal(f->p.exec_set_commands(f->p.ud, c, 2), -ERR_CONFLICT);
+	assert_int_equal(f->p.exec_get(f->p.ud, EX2, &e), 0);
+	assert_null(e.command);
+	exec_rec_fini(&e);
+	assert_int_equal(f->p.exec_set_commands(f->p.ud, &c[1], 1), 0);
+	assert_int_equal(f->p.exec_get(f->p.ud, EX1, &e), 0);
+	assert_string_equal(e.command, "{\"a\":1}");
+	assert_string_equal(e.cmd_sha256, "aa");
+	exec_rec_fini(&e);
+}
+
+static void
+test_cas_and_terminal(void **state)
+{
+	struct fx *f = *state;
+	struct exec_rec e;
+	struct job_rec j;
+
+	two_execs(f);
+	struct exec_change chg = {.id = EX1,
+				  .from = CMDBUS_STATE_PUBLISHED,
+				  .to = CMDBUS_STATE_RUNNING,
+				  .at = 2000,
+				  .published = true};
+	/* Wrong expected state. */
+	assert_int_equal(f->p.exec_change(f->p.ud, &chg), -ERR_CONFLICT);
+	chg.from = CMDBUS_STATE_QUEUED;
+	chg.boot_id = "BOOT0000001";
+	assert_int_equal(f->p.exec_change(f->p.ud, &chg), 0);
+	assert_int_equal(f->p.exec_get(f->p.ud, EX1, &e), 0);
+	assert_int_equal(e.state, CMDBUS_STATE_RUNNING);
+	assert_int_equal(e.updated_at, 2000);
+	assert_int_equal(e.published_at, 2000);
+	assert_int_equal(e.finished_at, 0);
+	assert_string_equal(e.boot_id, "BOOT0000001");
+	exec_rec_fini(&e);
+
+	struct exec_change fin = {.id = EX1,
+				  .from = CMDBUS_STATE_RUNNING,
+				  .to = CMDBUS_STATE_FAILED,
+				  .at = 3000,
+				  .published = true,
+				  .result = "{\"type\":\"result\"}",
+				  .error_code = "spawn_failed",
+				  .error_message = "not found",
+				  .complete_job = true};
+	assert_int_equal(f->p.exec_change(f->p.ud, &fin), 0);
+	assert_int_equal(f->p.exec_get(f->p.ud, EX1, &e), 0);
+	assert_int_equal(e.state, CMDBUS_STATE_FAILED);
+	assert_int_equal(e.finished_at, 3000);
+	assert_int_equal(e.published_at, 2000); /* kept */
+	assert_string_equal(e.result, "{\"type\":\"result\"}");
+	assert_string_equal(e.error_code, "spawn_failed");
+	assert_string_equal(e.error_message, "not found");
+	exec_rec_fini(&e);
+	/* EX2 is unfinished: the job runs on. */
+	assert_int_equal(f->p.job_get(f->p.ud, JOB, &j), 0);
+	assert_int_equal(j.state, CMDBUS_JOB_RUNNING);
+	job_rec_fini(&j);
+
+	/* Out of a terminal state: refused, even when `from` is right. */
+	struct exec_change back = {.id = EX1,
+				   .from = CMDBUS_STATE_FAILED,
+				   .to = CMDBUS_STATE_SUCCEEDED,
+				   .at = 4000};
+	assert_int_equal(f->p.exec_change(f->p.ud, &back), -ERR_CONFLICT);
+	back.to = CMDBUS_STATE_RUNNING;
+	assert_int_equal(f->p.exec_change(f->p.ud, &back), -ERR_CONFLICT);
+	assert_int_equal(f->p.exec_get(f->p.ud, EX1, &e), 0);
+	assert_int_equal(e.state, CMDBUS_STATE_FAILED);
+	assert_int_equal(e.updated_at, 3000);
+	exec_rec_fini(&e);
+
+	struct exec_change missing = {.id = "01NOPE00000000000000000000",
+				      .from = CMDBUS_STATE_QUEUED,
+				      .to = CMDBUS_STATE_PUBLISHED};
+	assert_int_equal(f->p.exec_change(f->p.ud, &missing), -ERR_NOT_FOUND);
+
+	/* The last one finishing completes the job, in the same step. */
+	struct exec_change exp = {.id = EX2,
+				  .from = CMDBUS_STATE_QUEUED,
+				  .to = CMDBUS_STATE_EXPIRED,
+				  .at = 5000,
+				  .error_code = "expired",
+				  .complete_job = true};
+	assert_int_equal(f->p.exec_change(f->p.ud, &exp), 0);
+	assert_int_equal(f->p.exec_get(f->p.ud, EX2, &e), 0);
+	assert_int_equal(e.published_at, 0); /* never sent */
+	exec_rec_fini(&e);
+	assert_int_equal(f->p.job_get(f->p.ud, JOB, &j), 0);
+	assert_int_equal(j.state, CMDBUS_JOB_COMPLETED);
+	assert_int_equal(j.finished_at, 5000);
+	job_rec_fini(&j);
+
+	assert_int_equal(f->p.exec_late_result(f->p.ud, EX1, 6000), 0);
+	assert_int_equal(f->p.exec_late_result(f->p.ud, EX1, 6000), 0);
+	assert_int_equal(f->p.exec_get(f->p.ud, EX1, &e), 0);
+	assert_int_equal(e.late_results, 2);
+	assert_int_equal(e.state, CMDBUS_STATE_FAILED);
+	exec_rec_fini(&e);
+}
+
+static void
+test_unfinished_list(void **state)
+{
+	struct fx *f = *state;
+	struct exec_list l = {0};
+	static const char *const ids[] = {"01EXE0000000000000000000B1"};
+	static const char *const devs[] = {"dev-3"};
+
+	two_execs(f);
+	make_job(f, "01JOB0000000000000000000BB", 1, ids, devs);
+	struct exec_change fin = {.id = EX1,
+				  .from = CMDBUS_STATE_QUEUED,
+				  .to = CMDBUS_STATE_SUCCEEDED,
+				  .at = 3000};
+	assert_int_equal(f->p.exec_change(f->p.ud, &fin), 0);
+	assert_int_equal(f->p.exec_unfinished(f->p.ud, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].id, EX2);
+	assert_string_equal(l.v[1].id, ids[0]);
+	exec_list_fini(&l);
+}
+
+static void
+put_device(struct fx *f, const char *id, bool online, const char *labels)
+{
+	struct device_rec d;
+
+	memset(&d, 0, sizeof d);
+	snprintf(d.id, sizeof d.id, "%s", id);
+	d.online = online;
+	snprintf(d.boot_id, sizeof d.boot_id, "BOOT-%s", id);
+	snprintf(d.agent, sizeof d.agent, "cmdbus-agent/0.1.0");
+	d.last_seen = 77;
+	d.status_at = 66;
+	d.labels_json = strdup(labels);
+	d.actions_json = strdup("[{\"name\":\"ping\"}]");
+	d.health_json = online ? strdup("{\"uptime_s\":1}") : NULL;
+	d.status = strdup("{\"type\":\"status\"}");
+	assert_int_equal(f->p.device_put(f->p.ud, &d), 0);
+	device_rec_fini(&d);
+}
+
+static void
+test_devices(void **state)
+{
+	struct fx *f = *state;
+	struct device_rec d;
+	struct device_list l = {0};
+	struct name_list n = {0};
+
+	put_device(f, "b-2", true, "{\"site\":\"sz\",\"role\":\"web\"}");
+	put_device(f, "a-1", true,
+		   "{\"site\":\"sz\",\"role\":\"db\",\"rack.no\":\"4-b\"}");
+	put_device(f, "c-3", false, "{\"site\":\"lab\",\"role\":\"web\"}");
+	/* Replacing keeps one row. */
+	put_device(f, "c-3", true, "{\"site\":\"lab\",\"role\":\"web\"}");
+
+	assert_int_equal(f->p.device_get(f->p.ud, "c-3", &d), 0);
+	assert_true(d.online);
+	assert_string_equal(d.boot_id, "BOOT-c-3");
+	assert_string_equal(d.agent, "cmdbus-agent/0.1.0");
+	assert_int_equal(d.last_seen, 77);
+	assert_int_equal(d.status_at, 66);
+	assert_string_equal(d.labels_json,
+			    "{\"site\":\"lab\",\"role\":\"web\"}");
+	assert_string_equal(d.actions_json, "[{\"name\":\"ping\"}]");
+	assert_string_equal(d.health_json, "{\"uptime_s\":1}");
+	assert_string_equal(d.status, "{\"type\":\"status\"}");
+	device_rec_fini(&d);
+	assert_int_equal(f->p.device_get(f->p.ud, "zz", &d), -ERR_NOT_FOUND);
+
+	assert_int_equal(f->p.device_list(f->p.ud, &l), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0].id, "a-1");
+	assert_string_equal(l.v[2].id, "c-3");
+	device_list_fini(&l);
+
+	assert_int_equal(f->p.devices_match(f->p.ud, NULL, &n), 0);
+	assert_int_equal(n.n, 3);
+	name_list_fini(&n);
+	assert_int_equal(f->p.devices_match(f->p.ud, "{\"role\":\"web\"}", &n),
+			 0);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[0], "b-2");
+	assert_string_equal(n.v[1], "c-3");
+	name_list_fini(&n);
+	assert_int_equal(f->p.devices_match(
+			     f->p.ud, "{\"role\":\"web\",\"site\":\"sz\"}", &n),
+			 0);
+	assert_int_equal(n.n, 1);
+	assert_string_equal(n.v[0], "b-2");
+	name_list_fini(&n);
+	/* Keys with dots and dashes are plain keys, not JSON paths. */
+	assert_int_equal(
+	    f->p.devices_match(f->p.ud, "{\"rack.no\":\"4-b\"}", &n), 0);
+	assert_int_equal(n.n, 1);
+	assert_string_equal(n.v[0], "a-1");
+	name_list_fini(&n);
+	assert_int_equal(f->p.devices_match(f->p.ud, "{\"role\":\"none\"}", &n),
+			 0);
+	assert_int_equal(n.n, 0);
+	name_list_fini(&n);
+}
+
+static void
+test_reopen_keeps_data(void **state)
+{
+	struct fx *f = *state;
+	struct exec_rec e;
+	struct exec_command c = {
+	    .id = EX1, .payload = "{\"p\":1}", .sha256 = "cc", .iat = 9};
+
+	two_execs(f);
+	assert_int_equal(f->p.exec_set_commands(f->p.ud, &c, 1), 0);
+	put_device(f, "dev-1", true, "{}");
+	store_close(f->s);
+	f->s = NULL;
+	open_store(f);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+	assert_int_equal(f->p.exec_get(f->p.ud, EX1, &e), 0);
+	assert_string_equal(e.command, "{\"p\":1}");
+	assert_string_equal(e.device, "dev-1");
+	exec_rec_fini(&e);
+	struct device_rec d;
+	assert_int_equal(f->p.device_get(f->p.ud, "dev-1", &d), 0);
+	device_rec_fini(&d);
+}
+
+static void
+test_open_failure_reports(void **state)
+{
+	struct store *s = NULL;
+	char err[256] = "";
+
+	(void)state;
+	log_set_sink(quiet, NULL);
+	assert_true(store_open("/nonexistent-dir/x/d.db", &s, err, sizeof err) <
+		    0);
+	assert_null(s);
+	assert_non_null(strstr(err, "/nonexistent-dir/x/d.db"));
+	log_set_sink(NULL, NULL);
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_migration_from_empty),
+	    cmocka_unit_test(test_memory_database),
+	    T(test_job_round_trip),
+	    T(test_commands_stored_once),
+	    T(test_cas_and_terminal),
+	    T(test_unfinished_list),
+	    T(test_devices),
+	    T(test_reopen_keeps_data),
+	    cmocka_unit_test(test_open_failure_reports),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
