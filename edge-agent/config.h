@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* cmdbus-agent's options: one table (common/conf.h) serves the config
+ * file, the command-line flags, --help and the example file; then the
+ * files it names (password, trusted keys) are read into the library's
+ * configuration. */
+#ifndef CMDBUS_AGENT_CONFIG_H
+#define CMDBUS_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmdbus/agent.h"
+#include "common/conf.h"
+
+struct agent_conf {
+	char *device_id;
+	char *mqtt_host;
+	uint64_t mqtt_port;
+	char *mqtt_username;
+	char *mqtt_password_file;
+	int mqtt_protocol; /* index: 0 is "5", 1 is "311" */
+	uint64_t mqtt_keepalive;
+	uint64_t session_expiry;
+	char *topic_prefix;
+	struct conf_list label;
+	uint64_t heartbeat;
+	bool exec_enabled;
+	char *exec_path;
+	char *exec_cwd;
+	uint64_t max_timeout;
+	uint64_t clock_skew;
+	uint64_t kill_grace;
+	struct conf_list trusted_key;
+	char *state_dir;
+	int log_level; /* enum log_level */
+	bool log_syslog;
+};
+
+extern const struct conf_option agent_conf_options[];
+
+/* What the library configuration borrows from: the password and the PEM
+ * texts read from their files. Release with agent_files_fini(). */
+struct agent_files {
+	char *password;
+	struct cmdbus_agent_key *keys;
+	char **pems;
+	size_t nkeys;
+};
+
+/* Fills `out` from `c`, reading the files it names into `files`. `src`
+ * names the config file for messages ("flags" without one). 0, or -1
+ * with "src: reason" in err. */
+int agent_conf_resolve(const struct agent_conf *c, const char *src,
+		       struct cmdbus_agent_config *out,
+		       struct agent_files *files, char *err, size_t errlen);
+void agent_files_fini(struct agent_files *f);
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* The agent's core: every decision about a command, from the checks of
+ * the contract to the result it gets, with no I/O of its own. It reaches
+ * the outside through `struct core_ports` (publish, spawn, terminate,
+ * sysinfo) and a `struct clock`, which tests replace with fakes. */
+#ifndef CMDBUS_AGENT_CORE_H
+#define CMDBUS_AGENT_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmdbus/action.h"
+#include "cmdbus/agent.h"
+#include "cmdbus/envelope.h"
+#include "cmdbus/msg.h"
+#include "cmdbus/proto.h"
+#include "common/clock.h"
+
+#include "output.h"
+
+#define CORE_SEEN_CAP 4096		     /* ids remembered */
+#define CORE_SEEN_BUDGET (32u * 1024 * 1024) /* bytes of stored answers */
+
+struct core;
+
+/* What the core asks the exec adapter to start. Everything is borrowed for
+ * the duration of the spawn call. */
+struct core_spawn {
+	const char *id;		 /* execution id, for logs */
+	char *const *argv;	 /* NULL-terminated, argc >= 1 */
+	char *const *envp;	 /* NULL-terminated, complete environment */
+	const char *search_path; /* where argv[0] without '/' is looked up */
+	const char *cwd;
+	const void *stdin_data; /* with has_stdin; else stdin is /dev/null */
+	size_t stdin_len;
+	bool has_stdin;
+	size_t max_output;   /* bytes kept per stream */
+	uint64_t timeout_ms; /* counted from the spawn */
+};
+
+/* How a spawned run ended, handed back through core_on_exit(). */
+struct core_exit {
+	int wait_status;	  /* as waitpid(2) gives it */
+	bool timed_out;		  /* the adapter killed it at timeout_ms */
+	const struct output *out; /* borrowed for the call */
+	const struct output *err;
+};
+
+struct core_ports {
+	/* Publishes a finished envelope on this device's topic of `kind`
+	 * (result or status) at QoS 1. 0 or a negative code. */
+	int (*publish)(void *ud, enum cmdbus_kind kind, const char *msg,
+		       size_t len, bool retain);
+	/* Starts a process; the run is known by `token` from then on, and
+	 * its end comes through core_on_exit(). 0 and *pid, or -errno when
+	 * nothing started (then core_on_exit() is never called). */
+	int (*spawn)(void *ud, uint64_t token, const struct core_spawn *sp,
+		     long *pid);
+	/* SIGTERM to the run's process group, SIGKILL after the grace. */
+	void (*terminate)(void *ud, uint64_t token);
+	/* Fills the `info` document; strings stay valid until the next
+	 * call. 0 or a negative code. */
+	int (*sysinfo)(void *ud, struct cmdbus_info *info);
+	void *ud;
+};
+
+struct core_config {
+	const char *device_id;
+	const char *prefix;
+	const char *boot_id;
+	const char *const *labels; /* "key=value" */
+	size_t nlabels;
+	bool exec_enabled;
+	const char *exec_path;
+	const char *exec_cwd;
+	uint64_t max_timeout_ms;
+	uint64_t clock_skew_ms;
+	/* Borrowed; must outlive the core. */
+	const struct cmdbus_key *const *trusted;
+	size_t ntrusted;
+	const struct clock *clock;
+	size_t seen_cap;    /* 0: CORE_SEEN_CAP */
+	size_t seen_budget; /* 0: CORE_SEEN_BUDGET */
+};
+
+/* Counters, for logs and tests. */
+struct core_stats {
+	uint64_t received;   /* messages handed to the core */
+	uint64_t dropped;    /* dropped without answer */
+	uint64_t rejected;   /* answered REJECTED or EXPIRED */
+	uint64_t duplicates; /* answered from the seen-table */
+	uint64_t runs;	     /* runs started (inline or spawned) */
+	uint64_t publish_failed;
+};
+
+/* 0 and *out (free with core_free()), or -EINVAL / -ENOMEM with a
+ * sentence in err. Strings of cfg are copied. */
+int core_new(const struct core_config *cfg, const struct core_ports *ports,
+	     struct core **out, char *err, size_t errlen);
+void core_free(struct core *c);
+
+/* Adds a firmware handler (see cmdbus_agent_register()). 0, -EINVAL,
+ * -EEXIST, -ENOMEM; a sentence in err. */
+int core_register(struct core *c, const char *name, cmdbus_agent_handler_fn *fn,
+		  const struct cmdbus_agent_param *params, void *ud, char *err,
+		  size_t errlen);
+
+/* One MQTT message received on `topic`. Runs the checks of the contract
+ * in order and answers, runs or drops it. */
+void core_on_message(struct core *c, const char *topic, const void *data,
+		     size_t len);
+
+/* A spawned run has ended (leader reaped, pipes drained). */
+void core_on_exit(struct core *c, uint64_t token, const struct core_exit *ex);
+
+/* The status envelope, online (with labels, actions, health) or offline.
+ * 0 and *msg (malloc'd, the caller's), or a negative code. */
+int core_status(struct core *c, bool online, char **msg, size_t *len);
+
+/* Stops taking commands and terminates every run; each still gets its
+ * result (LOST/interrupted unless it timed out or was canceled first). */
+void core_shutdown(struct core *c);
+
+/* Runs spawned and not yet ended. */
+size_t core_running(const struct core *c);
+
+const struct core_stats *core_get_stats(const struct core *c);
+
+#endif

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/* Runs of accepted commands: built-ins and firmware handlers inline, exec
+ * through the spawn port, and the result each one ends with, remembered in
+ * the seen-table before it is published. */
+#include "core_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+static struct run *
+run_find(struct core *c, uint64_t token)
+{
+	for (struct run *r = c->runs; r; r = r->next)
+		if (r->token == token)
+			return r;
+	return NULL;
+}
+
+struct run *
+run_find_id(struct core *c, const char *id)
+{
+	for (struct run *r = c->runs; r; r = r->next)
+		if (strcmp(r->id, id) == 0)
+			return r;
+	return NULL;
+}
+
+static void
+run_remove(struct core *c, struct run *dead)
+{
+	for (struct run **pp = &c->runs; *pp; pp = &(*pp)->next) {
+		if (*pp == dead) {
+			*pp = dead->next;
+			free(dead);
+			return;
+		}
+	}
+}
+
+/* Publishes a run's result and remembers it. */
+static void
+finish(struct core *c, const char *id, const char *sha,
+       const struct run_end *re)
+{
+	struct seen_entry *e = seen_find(&c->seen, id);
+	char *msg = NULL;
+	size_t len = 0;
+	int rc = result_build(c, id, sha, re, &msg, &len);
+
+	if (rc) {
+		log_error("agent.encode_failed", "exec=%s error=\"%s\"", id,
+			  err_str(rc));
+		if (e)
+			e->state = SEEN_FORGOTTEN;
+		return;
+	}
+	log_info("exec.finished",
+		 "exec=%s device=%s state=%s exit_code=%" PRId64
+		 " signal=%" PRId64 " stdout_bytes=%" PRIu64
+		 " stderr_bytes=%" PRIu64,
+		 id, c->device_id, cmdbus_state_name(re->state),
+		 re->has_exit_code ? (int64_t)re->exit_code : -1,
+		 re->has_signal ? (int64_t)re->signal : -1,
+		 re->out ? re->out->total : 0, re->err ? re->err->total : 0);
+	core_answer(c, e, id, msg, len, true);
+}
+
+int
+send_report(struct core *c, struct seen_entry *e, const char *id,
+	    const char *sha, enum cmdbus_state state, long pid)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	int rc = report_build(c, id, sha, state, pid, &msg, &len);
+
+	if (rc) {
+		log_error("agent.encode_failed", "exec=%s error=\"%s\"", id,
+			  err_str(rc));
+		return rc;
+	}
+	core_answer(c, e, id, msg, len, false);
+	return 0;
+}
+
+void
+run_builtin(struct core *c, const struct cmdbus_command *cmd,
+	    const struct action *a, const char *sha, bool clamped,
+	    uint64_t timeout_ms, size_t max_output)
+{
+	struct cmdbus_agent_reply reply;
+	struct run_end re;
+	char *doc = NULL;
+	size_t doclen = 0;
+	int rc = 0;
+
+	memset(&reply, 0, sizeof(reply));
+	output_init(&reply.out, max_output);
+	output_init(&reply.err, max_output);
+	memset(&re, 0, sizeof(re));
+	re.has_started_at = true;
+	re.started_at = clock_now_ms(c->clock);
+	re.clamped = clamped;
+	re.timeout_ms = timeout_ms;
+	c->stats.runs++;
+
+	switch (a->kind) {
+	case ACT_PING:
+		rc = output_append(&reply.out, "pong", 4);
+		break;
+	case ACT_INFO: {
+		struct cmdbus_info info;
+		memset(&info, 0, sizeof(info));
+		rc = c->ports.sysinfo(c->ports.ud, &info);
+		if (rc == 0)
+			rc = cmdbus_info_encode(&info, &doc, &doclen);
+		if (rc == 0)
+			rc = output_append(&reply.out, doc, doclen);
+		if (rc)
+			cmdbus_agent_reply_error(
+			    &reply, "system information unavailable");
+		rc = 0;
+		break;
+	}
+	case ACT_HANDLER:
+		rc = a->fn(cmd->args_json, &reply, a->ud);
+		if (rc < 0 && !reply.error) {
+			char text[64];
+			snprintf(text, sizeof(text), "handler returned %d", rc);
+			cmdbus_agent_reply_error(&reply, text);
+		}
+		rc = 0;
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	if (rc || reply.nomem)
+		cmdbus_agent_reply_error(&reply, "out of memory");
+
+	re.has_streams = true;
+	re.out = &reply.out;
+	re.err = &reply.err;
+	re.has_exit_code = true;
+	re.exit_code = (uint64_t)reply.exit_code;
+	if (reply.error) {
+		re.state = CMDBUS_STATE_FAILED;
+		re.error_code = "handler_failed";
+		re.error_message = reply.error;
+		if (reply.exit_code == 0)
+			re.has_exit_code = false;
+	} else {
+		re.state = reply.exit_code == 0 ? CMDBUS_STATE_SUCCEEDED
+						: CMDBUS_STATE_FAILED;
+	}
+	finish(c, cmd->id, sha, &re);
+	free(doc);
+	free(reply.error);
+	output_fini(&reply.out);
+	output_fini(&reply.err);
+}
+
+/* The child's environment: PATH and LANG, then args.env merged over them. */
+static char **
+build_env(const struct core *c, const struct cmdbus_exec_args *x)
+{
+	size_t cap = 2 + x->nenv, n = 0;
+	char **env = calloc(cap + 1, sizeof(char *));
+	const char *keys[2] = {"PATH", "LANG"};
+	const char *vals[2] = {c->exec_path, "C.UTF-8"};
+
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < 2 + x->nenv; i++) {
+		const char *k = i < 2 ? keys[i] : x->env[i - 2].key;
+		const char *v = i < 2 ? vals[i] : x->env[i - 2].value;
+		size_t klen = strlen(k), sz = klen + strlen(v) + 2;
+		char *kv = malloc(sz);
+		size_t slot = n;
+
+		if (!kv)
+			goto fail;
+		snprintf(kv, sz, "%s=%s", k, v);
+		for (size_t j = 0; j < n; j++) {
+			if (strncmp(env[j], kv, klen + 1) == 0) {
+				slot = j;
+				break;
+			}
+		}
+		if (slot == n)
+			n++;
+		else
+			free(env[slot]);
+		env[slot] = kv;
+	}
+	return env;
+fail:
+	for (size_t j = 0; j < n; j++)
+		free(env[j]);
+	free(env);
+	return NULL;
+}
+
+static void
+free_env(char **env)
+{
+	if (!env)
+		return;
+	for (char **p = env; *p; p++)
+		free(*p);
+	free(env);
+}
+
+void
+run_exec(struct core *c, const struct cmdbus_command *cmd,
+	 struct cmdbus_exec_args *x, const char *sha, bool clamped,
+	 uint64_t timeout_ms, size_t max_output)
+{
+	struct core_spawn sp;
+	struct run *r = calloc(1, sizeof(*r));
+	char **env = build_env(c, x);
+	long pid = -1;
+	int rc;
+
+	if (!r || !env) {
+		struct run_end re;
+		memset(&re, 0, sizeof(re));
+		re.state = CMDBUS_STATE_FAILED;
+		re.has_streams = true;
+		re.error_code = CMDBUS_E_SPAWN_FAILED;
+		re.error_message = "out of memory";
+		free(r);
+		free_env(env);
+		finish(c, cmd->id, sha, &re);
+		return;
+	}
+	r->token = c->next_token++;
+	snprintf(r->id, sizeof(r->id), "%s", cmd->id);
+	snprintf(r->action, sizeof(r->action), "%s", cmd->action);
+	snprintf(r->sha, sizeof(r->sha), "%s", sha);
+	r->clamped = clamped;
+	r->timeout_ms = timeout_ms;
+	r->started_at = clock_now_ms(c->clock);
+
+	memset(&sp, 0, sizeof(sp));
+	sp.id = cmd->id;
+	sp.argv = x->argv;
+	sp.envp = env;
+	sp.search_path = c->exec_path;
+	sp.cwd = c->exec_cwd;
+	sp.has_stdin = x->has_stdin;
+	sp.stdin_data = x->stdin_data.data;
+	sp.stdin_len = x->stdin_data.len;
+	sp.max_output = max_output;
+	sp.timeout_ms = timeout_ms;
+	c->stats.runs++;
+	rc = c->ports.spawn(c->ports.ud, r->token, &sp, &pid);
+	free_env(env);
+	if (rc) {
+		struct run_end re;
+		char text[160];
+
+		snprintf(text, sizeof(text), "%s: %s", x->argv[0], err_str(rc));
+		log_warn("exec.spawn_failed",
+			 "exec=%s device=%s argv0=%s error=\"%s\"", cmd->id,
+			 c->device_id, x->argv[0], err_str(rc));
+		memset(&re, 0, sizeof(re));
+		re.state = CMDBUS_STATE_FAILED;
+		re.has_streams = true;
+		re.error_code = CMDBUS_E_SPAWN_FAILED;
+		re.error_message = text;
+		re.clamped = clamped;
+		re.timeout_ms = timeout_ms;
+		free(r);
+		finish(c, cmd->id, sha, &re);
+		return;
+	}
+	r->pid = pid;
+	r->next = c->runs;
+	c->runs = r;
+	log_info("exec.running",
+		 "exec=%s device=%s action=%s pid=%ld argv0=%s "
+		 "timeout_ms=%" PRIu64,
+		 cmd->id, c->device_id, cmd->action, pid, x->argv[0],
+		 timeout_ms);
+	send_report(c, seen_find(&c->seen, cmd->id), cmd->id, sha,
+		    CMDBUS_STATE_RUNNING, pid);
+}
+
+void
+core_on_exit(struct core *c, uint64_t token, const struct core_exit *ex)
+{
+	struct run *r = run_find(c, token);
+	struct run_end re;
+
+	if (!r) {
+		log_warn("exec.unknown_exit", "token=%" PRIu64, token);
+		return;
+	}
+	memset(&re, 0, sizeof(re));
+	re.has_started_at = true;
+	re.started_at = r->started_at;
+	re.clamped = r->clamped;
+	re.timeout_ms = r->timeout_ms;
+	if (ex->timed_out)
+		re.state = CMDBUS_STATE_TIMED_OUT;
+	else if (r->canceled)
+		re.state = CMDBUS_STATE_CANCELED;
+	else
+		re.state = CMDBUS_STATE_COUNT;
+	if (r->interrupted && re.state == CMDBUS_STATE_COUNT) {
+		/* Cut short by the agent's own shutdown: the run did not end
+		 * on its own terms, so it is reported as lost. */
+		re.state = CMDBUS_STATE_LOST;
+		re.has_started_at = false;
+		re.error_code = CMDBUS_E_INTERRUPTED;
+		re.error_message = "the agent shut down during the run";
+	} else {
+		re.has_streams = true;
+		re.out = ex->out;
+		re.err = ex->err;
+		result_from_wait(ex->wait_status, &re);
+	}
+	finish(c, r->id, r->sha, &re);
+	run_remove(c, r);
+}
+
+void
+core_shutdown(struct core *c)
+{
+	c->stopping = true;
+	for (struct run *r = c->runs; r; r = r->next) {
+		if (r->interrupted)
+			continue;
+		r->interrupted = true;
+		log_info("exec.interrupt", "exec=%s device=%s pid=%ld", r->id,
+			 c->device_id, r->pid);
+		c->ports.terminate(c->ports.ud, r->token);
+	}
+}
