@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+# Integration tests (label integration): a real Mosquitto on a free
+# loopback port, the real programs, Python 3 standard library only. They
+# are registered only when the broker is installed, so a machine without
+# one still runs the unit set.
+find_program(CMDBUS_MOSQUITTO mosquitto PATHS /usr/sbin /sbin)
+find_program(CMDBUS_MOSQUITTO_PASSWD mosquitto_passwd)
+find_program(CMDBUS_MOSQUITTO_SUB mosquitto_sub)
+find_program(CMDBUS_MOSQUITTO_PUB mosquitto_pub)
+# The tests need nothing beyond the standard library; prefer the system's
+# interpreter over whatever a version manager put first on PATH.
+find_program(CMDBUS_IT_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT CMDBUS_IT_PYTHON)
+  set(CMDBUS_IT_PYTHON ${Python3_EXECUTABLE})
+endif()
+
+if(NOT CMDBUS_MOSQUITTO OR NOT CMDBUS_MOSQUITTO_PASSWD)
+  message(STATUS "mosquitto not found: integration tests not registered")
+  return()
+endif()
+
+set(_it_dir ${CMAKE_CURRENT_LIST_DIR})
+set(_it_env
+  MOSQUITTO=${CMDBUS_MOSQUITTO}
+  MOSQUITTO_PASSWD=${CMDBUS_MOSQUITTO_PASSWD}
+  PYTHONDONTWRITEBYTECODE=1)
+if(CMDBUS_MOSQUITTO_SUB AND CMDBUS_MOSQUITTO_PUB)
+  list(APPEND _it_env MOSQUITTO_SUB=${CMDBUS_MOSQUITTO_SUB}
+       MOSQUITTO_PUB=${CMDBUS_MOSQUITTO_PUB})
+endif()
+
+# cmdbus_integration_test(NAME [PROGRAMS] [TIMEOUT seconds]): runs
+# test_NAME.py; PROGRAMS passes the dispatcher and agent paths.
+function(cmdbus_integration_test name)
+  cmake_parse_arguments(T "PROGRAMS" "TIMEOUT" "" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set(env ${_it_env})
+  if(T_PROGRAMS)
+    list(APPEND env CMDBUS_DISPATCHER=$<TARGET_FILE:cmdbus-dispatcher>
+         CMDBUS_AGENT=$<TARGET_FILE:cmdbus-agent>)
+  endif()
+  add_test(NAME integration.${name}
+           COMMAND ${CMDBUS_IT_PYTHON} -m unittest -v test_${name}
+           WORKING_DIRECTORY ${_it_dir})
+  set_tests_properties(integration.${name} PROPERTIES
+    LABELS integration TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${env}")
+endfunction()
+
+# The harness itself and the broker's rights need only the broker.
+cmdbus_integration_test(harness TIMEOUT 120)
+if(CMDBUS_MOSQUITTO_SUB AND CMDBUS_MOSQUITTO_PUB)
+  cmdbus_integration_test(broker TIMEOUT 300)
+else()
+  message(STATUS "mosquitto_sub/pub not found: integration.broker skipped")
+endif()
+
+# The end-to-end tests need both programs.
+if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent)
+  cmdbus_integration_test(e2e PROGRAMS TIMEOUT 300)
+  cmdbus_integration_test(rejects PROGRAMS TIMEOUT 300)
+  cmdbus_integration_test(restart PROGRAMS TIMEOUT 300)
+else()
+  message(STATUS "cmdbus-dispatcher or cmdbus-agent not defined: "
+                 "end-to-end tests not registered")
+endif()
