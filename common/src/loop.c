@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The event loop: poll(2) over a small array of descriptors, timers on the
  * monotonic clock, signals delivered through a self-pipe, and prepare hooks
- * that bound each wait. Callbacks may add and remove descriptors and timers,
- * their own included: removal only marks an entry, and dead entries are
- * swept between iterations, never while a dispatch walks the arrays. */
+ * that bound each wait. Callbacks may add and remove descriptors, timers and
+ * hooks, their own included: removal only marks an entry, and dead entries
+ * are swept between iterations, never while a dispatch walks the arrays. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +41,7 @@ struct loop_sig {
 };
 
 struct loop_prepare {
-	loop_prepare_fn *cb;
+	loop_prepare_fn *cb; /* NULL once removed */
 	void *ud;
 };
 
@@ -158,6 +158,11 @@ sweep(struct loop *l)
 			l->timers[j++] = l->timers[i];
 	}
 	l->ntimers = j;
+	for (i = j = 0; i < l->nprepares; i++) {
+		if (l->prepares[i].cb != NULL)
+			l->prepares[j++] = l->prepares[i];
+	}
+	l->nprepares = j;
 	l->dead_entries = false;
 }
 
@@ -394,6 +399,20 @@ loop_add_prepare(struct loop *l, loop_prepare_fn *cb, void *ud)
 	return 0;
 }
 
+int
+loop_del_prepare(struct loop *l, loop_prepare_fn *cb, void *ud)
+{
+	for (size_t i = 0; cb != NULL && i < l->nprepares; i++) {
+		if (l->prepares[i].cb == cb && l->prepares[i].ud == ud) {
+			l->prepares[i].cb = NULL;
+			l->dead_entries = true;
+			sweep(l);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static short
 to_poll(unsigned events)
 {
@@ -539,8 +558,11 @@ loop_run(struct loop *l)
 		sweep(l);
 		l->dispatching++;
 		for (size_t i = 0; i < l->nprepares && !l->stop; i++) {
-			uint64_t w = l->prepares[i].cb(l, l->prepares[i].ud);
+			uint64_t w;
 
+			if (l->prepares[i].cb == NULL)
+				continue;
+			w = l->prepares[i].cb(l, l->prepares[i].ud);
 			if (w < limit)
 				limit = w;
 		}

@@ -11,13 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "cmdbus/envelope.h"
 #include "cmdbus/msg.h"
+#include "cmdbus/rest.h"
 #include "cmdbus/topic.h"
-#include "jsonw.h"
 #include "lifecycle.h"
 
 #define CAS_TRIES 3 /* a compare-and-set lost is retried on fresh state */
@@ -33,9 +32,17 @@ drop(struct core *c, uint64_t *counter, const char *reason, const char *topic,
 		 detail && detail[0] ? detail : "-");
 }
 
+static void
+store_failed(struct core *c, const char *what, const char *id, int rc)
+{
+	c->stats.store_errors++;
+	log_error("ingest.store_failed", "what=%s exec=%s rc=%s", what, id,
+		  err_str(rc));
+}
+
 /* Loads the execution a report or result names and checks that it is
- * this device's and this command's. 0, or 1 when the message was
- * dropped, or a negative code when the store failed. */
+ * this device's and this command's. 0, or 1 when there is nothing to do:
+ * the message was dropped, or the store failed (counted and logged). */
 static int
 load_checked(struct core *c, const char *topic, const char *topic_device,
 	     const char *id, const char *device, const char *sha,
@@ -48,8 +55,10 @@ load_checked(struct core *c, const char *topic, const char *topic_device,
 		     NULL);
 		return 1;
 	}
-	if (rc < 0)
-		return rc;
+	if (rc < 0) {
+		store_failed(c, "load", id, rc);
+		return 1;
+	}
 	if (strcmp(device, topic_device) != 0 ||
 	    strcmp(e->device, device) != 0) {
 		drop(c, &c->stats.drop_device, "wrong_device", topic, id,
@@ -72,12 +81,22 @@ load_checked(struct core *c, const char *topic, const char *topic_device,
 	return 0;
 }
 
-static void
-store_failed(struct core *c, const char *what, const char *id, int rc)
+/* Applies a change to a loaded execution, which it then releases; `event`
+ * is logged on success, `what` names a store failure. Returns true when
+ * another change won the compare-and-set, to be retried on fresh state. */
+static bool
+apply_change(struct core *c, struct exec_rec *e, const struct exec_change *chg,
+	     const char *event, const char *what)
 {
-	c->stats.store_errors++;
-	log_error("ingest.store_failed", "what=%s exec=%s rc=%s", what, id,
-		  err_str(rc));
+	int rc = c->store.exec_change(c->store.ud, chg);
+
+	if (rc == 0)
+		log_info(event, "exec=%s job=%s device=%s state=%s", e->id,
+			 e->job, e->device, cmdbus_state_name(chg->to));
+	else if (rc != -ERR_CONFLICT)
+		store_failed(c, what, e->id, rc);
+	exec_rec_fini(e);
+	return rc == -ERR_CONFLICT;
 }
 
 static void
@@ -88,13 +107,8 @@ on_report(struct core *c, const char *topic, const char *topic_device,
 
 	for (int tries = 0; tries < CAS_TRIES; tries++) {
 		struct exec_rec e;
-		int rc = load_checked(c, topic, topic_device, r->id, r->device,
-				      r->cmd_sha256, &e);
-		if (rc < 0) {
-			store_failed(c, "load", r->id, rc);
-			return;
-		}
-		if (rc > 0)
+		if (load_checked(c, topic, topic_device, r->id, r->device,
+				 r->cmd_sha256, &e) != 0)
 			return;
 		enum lc_verdict v = lifecycle_decide(e.state, next);
 		if (v != LC_APPLY) {
@@ -114,17 +128,8 @@ on_report(struct core *c, const char *topic, const char *topic_device,
 		    .published = true,
 		    .boot_id = r->boot_id,
 		};
-		rc = c->store.exec_change(c->store.ud, &chg);
-		if (rc == 0)
-			log_info("exec.report",
-				 "exec=%s job=%s device=%s state=%s", e.id,
-				 e.job, e.device, cmdbus_state_name(next));
-		exec_rec_fini(&e);
-		if (rc == -ERR_CONFLICT)
-			continue;
-		if (rc < 0)
-			store_failed(c, "report", r->id, rc);
-		return;
+		if (!apply_change(c, &e, &chg, "exec.report", "report"))
+			return;
 	}
 }
 
@@ -134,13 +139,8 @@ on_result(struct core *c, const char *topic, const char *topic_device,
 {
 	for (int tries = 0; tries < CAS_TRIES; tries++) {
 		struct exec_rec e;
-		int rc = load_checked(c, topic, topic_device, r->id, r->device,
-				      r->cmd_sha256, &e);
-		if (rc < 0) {
-			store_failed(c, "load", r->id, rc);
-			return;
-		}
-		if (rc > 0)
+		if (load_checked(c, topic, topic_device, r->id, r->device,
+				 r->cmd_sha256, &e) != 0)
 			return;
 		uint64_t now = clock_now_ms(c->clock);
 		enum lc_verdict v = lifecycle_decide(e.state, r->state);
@@ -151,7 +151,8 @@ on_result(struct core *c, const char *topic, const char *topic_device,
 				 e.id, e.job, e.device,
 				 cmdbus_state_name(e.state),
 				 cmdbus_state_name(r->state));
-			rc = c->store.exec_late_result(c->store.ud, e.id, now);
+			int rc =
+			    c->store.exec_late_result(c->store.ud, e.id, now);
 			if (rc < 0)
 				store_failed(c, "late_result", e.id, rc);
 			exec_rec_fini(&e);
@@ -177,87 +178,27 @@ on_result(struct core *c, const char *topic, const char *topic_device,
 					 : NULL,
 		    .complete_job = true,
 		};
-		rc = c->store.exec_change(c->store.ud, &chg);
-		if (rc == 0)
-			log_info("exec.finished",
-				 "exec=%s job=%s device=%s state=%s", e.id,
-				 e.job, e.device, cmdbus_state_name(r->state));
-		exec_rec_fini(&e);
-		if (rc == -ERR_CONFLICT)
-			continue;
-		if (rc < 0)
-			store_failed(c, "result", r->id, rc);
-		return;
+		if (!apply_change(c, &e, &chg, "exec.finished", "result"))
+			return;
 	}
 }
 
-/* The JSON of a status's labels, actions and health, as devices show
+/* The parts of a status that devices show, as the JSON text stored with
  * them. */
 static int
 presence_json(const struct cmdbus_status *s, struct device_rec *d)
 {
-	struct buf b;
-	struct jsonw w;
+	int rc;
 
-	buf_init(&b, CMDBUS_MAX_MESSAGE);
-	jsonw_init(&w, &b);
-	jsonw_raw(&w, "{");
-	for (size_t i = 0; i < s->nlabels; i++) {
-		if (i > 0)
-			jsonw_raw(&w, ",");
-		jsonw_key(&w, s->labels[i].key);
-		jsonw_str(&w, s->labels[i].value);
-	}
-	jsonw_raw(&w, "}");
-	if (w.err < 0 || !(d->labels_json = buf_steal(&b, NULL)))
-		goto fail;
-
-	jsonw_raw(&w, "[");
-	for (size_t i = 0; i < s->nactions; i++) {
-		const struct cmdbus_action_desc *a = &s->actions[i];
-		jsonw_raw(&w, i > 0 ? ",{" : "{");
-		jsonw_key(&w, "name");
-		jsonw_str(&w, a->name);
-		if (a->nparams > 0) {
-			jsonw_raw(&w, ",");
-			jsonw_key(&w, "params");
-			jsonw_raw(&w, "{");
-			for (size_t k = 0; k < a->nparams; k++) {
-				if (k > 0)
-					jsonw_raw(&w, ",");
-				jsonw_key(&w, a->params[k].name);
-				jsonw_str(&w, a->params[k].pattern);
-			}
-			jsonw_raw(&w, "}");
-		}
-		jsonw_raw(&w, "}");
-	}
-	jsonw_raw(&w, "]");
-	if (w.err < 0 || !(d->actions_json = buf_steal(&b, NULL)))
-		goto fail;
-
-	if (s->has_health) {
-		jsonw_raw(&w, "{");
-		jsonw_key(&w, "uptime_s");
-		jsonw_u64(&w, s->health.uptime_s);
-		jsonw_raw(&w, ",");
-		jsonw_key(&w, "load1");
-		jsonw_double(&w, s->health.load1);
-		jsonw_raw(&w, ",");
-		jsonw_key(&w, "mem_avail_kb");
-		jsonw_u64(&w, s->health.mem_avail_kb);
-		jsonw_raw(&w, ",");
-		jsonw_key(&w, "disk_avail_kb");
-		jsonw_u64(&w, s->health.disk_avail_kb);
-		jsonw_raw(&w, "}");
-		if (w.err < 0 || !(d->health_json = buf_steal(&b, NULL)))
-			goto fail;
-	}
-	buf_fini(&b);
+	if ((rc = cmdbus_status_labels_encode(s->labels, s->nlabels,
+					      &d->labels_json, NULL)) < 0 ||
+	    (rc = cmdbus_status_actions_encode(s->actions, s->nactions,
+					       &d->actions_json, NULL)) < 0)
+		return rc;
+	if (s->has_health)
+		return cmdbus_status_health_encode(&s->health, &d->health_json,
+						   NULL);
 	return 0;
-fail:
-	buf_fini(&b);
-	return w.err < 0 ? w.err : -ENOMEM;
 }
 
 static void

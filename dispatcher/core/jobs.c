@@ -13,7 +13,6 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "cmdbus/rest.h"
-#include "jsonw.h"
 #include "outbox.h"
 #include "views.h"
 
@@ -39,22 +38,13 @@ resolve_target(struct core *c, const struct cmdbus_job_request *req,
 		out->n = req->ndevices;
 		return 0;
 	case CMDBUS_TARGET_LABELS: {
-		struct buf b;
-		struct jsonw w;
-		buf_init(&b, CMDBUS_REST_MAX_BODY);
-		jsonw_init(&w, &b);
-		jsonw_raw(&w, "{");
-		for (size_t i = 0; i < req->nlabels; i++) {
-			if (i > 0)
-				jsonw_raw(&w, ",");
-			jsonw_key(&w, req->labels[i].key);
-			jsonw_str(&w, req->labels[i].value);
-		}
-		jsonw_raw(&w, "}");
-		int rc = w.err;
+		/* The store matches this canonical form of the labels. */
+		char *filter = NULL;
+		int rc = cmdbus_status_labels_encode(req->labels, req->nlabels,
+						     &filter, NULL);
 		if (rc == 0)
-			rc = c->store.devices_match(c->store.ud, b.data, out);
-		buf_fini(&b);
+			rc = c->store.devices_match(c->store.ud, filter, out);
+		free(filter);
 		return rc;
 	}
 	case CMDBUS_TARGET_ALL:

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Read use cases. Job and execution views use the schema library's
- * encoders; device and health views are built here, from values that
- * were validated when they were stored. */
+/* Read use cases: records loaded through the store port, turned into the
+ * schema library's view structs and encoded by it. */
 #include "views.h"
 
 #include <errno.h>
@@ -10,9 +9,6 @@
 
 #include "common/err.h"
 #include "cmdbus/rest.h"
-#include "jsonw.h"
-
-#define VIEW_MAX (64u * 1024u * 1024u) /* bytes of one view, a sanity cap */
 
 static void
 exec_view_fill(struct cmdbus_execution_view *v, const struct exec_rec *e)
@@ -104,81 +100,46 @@ views_execution(struct core *c, const char *id, char **out, size_t *outlen)
 }
 
 static void
-device_write(struct jsonw *w, const struct device_rec *d)
+device_view_fill(struct cmdbus_device_view *v, const struct device_rec *d)
 {
-	jsonw_raw(w, "{");
-	jsonw_key(w, "id");
-	jsonw_str(w, d->id);
-	jsonw_raw(w, ",");
-	jsonw_key(w, "online");
-	jsonw_bool(w, d->online);
-	jsonw_raw(w, ",");
-	jsonw_key(w, "last_seen");
-	jsonw_u64(w, d->last_seen);
-	jsonw_raw(w, ",");
-	jsonw_key(w, "boot_id");
-	jsonw_str(w, d->boot_id);
-	if (d->agent[0]) {
-		jsonw_raw(w, ",");
-		jsonw_key(w, "agent");
-		jsonw_str(w, d->agent);
-	}
-	jsonw_raw(w, ",");
-	jsonw_key(w, "labels");
-	jsonw_raw(w, d->labels_json ? d->labels_json : "{}");
-	jsonw_raw(w, ",");
-	jsonw_key(w, "actions");
-	jsonw_raw(w, d->actions_json ? d->actions_json : "[]");
-	if (d->health_json) {
-		jsonw_raw(w, ",");
-		jsonw_key(w, "health");
-		jsonw_raw(w, d->health_json);
-	}
-	jsonw_raw(w, "}");
-}
-
-static int
-finish(struct buf *b, struct jsonw *w, char **out, size_t *outlen)
-{
-	if (w->err < 0) {
-		buf_fini(b);
-		return w->err;
-	}
-	*out = buf_steal(b, outlen);
-	buf_fini(b);
-	return *out ? 0 : -ENOMEM;
+	memset(v, 0, sizeof *v);
+	v->id = d->id;
+	v->boot_id = d->boot_id;
+	v->online = d->online;
+	v->last_seen = d->last_seen;
+	v->agent = d->agent;
+	v->labels_json = d->labels_json;
+	v->actions_json = d->actions_json;
+	v->health_json = d->health_json;
 }
 
 int
 views_devices(struct core *c, char **out, size_t *outlen)
 {
 	struct device_list l = {0};
-	struct buf b;
-	struct jsonw w;
+	struct cmdbus_device_view *v = NULL;
 
 	*out = NULL;
 	int rc = c->store.device_list(c->store.ud, &l);
 	if (rc < 0)
 		return rc;
-	buf_init(&b, VIEW_MAX);
-	jsonw_init(&w, &b);
-	jsonw_raw(&w, "{\"devices\":[");
-	for (size_t i = 0; i < l.n; i++) {
-		if (i > 0)
-			jsonw_raw(&w, ",");
-		device_write(&w, &l.v[i]);
+	if (l.n > 0 && !(v = calloc(l.n, sizeof *v))) {
+		rc = -ENOMEM;
+	} else {
+		for (size_t i = 0; i < l.n; i++)
+			device_view_fill(&v[i], &l.v[i]);
+		rc = cmdbus_device_list_encode(v, l.n, out, outlen);
 	}
-	jsonw_raw(&w, "]}");
+	free(v);
 	device_list_fini(&l);
-	return finish(&b, &w, out, outlen);
+	return rc;
 }
 
 int
 views_device(struct core *c, const char *id, char **out, size_t *outlen)
 {
 	struct device_rec d;
-	struct buf b;
-	struct jsonw w;
+	struct cmdbus_device_view v;
 
 	*out = NULL;
 	if (!cmdbus_valid_device_id(id))
@@ -187,33 +148,19 @@ views_device(struct core *c, const char *id, char **out, size_t *outlen)
 	int rc = c->store.device_get(c->store.ud, id, &d);
 	if (rc < 0)
 		return rc;
-	buf_init(&b, VIEW_MAX);
-	jsonw_init(&w, &b);
-	device_write(&w, &d);
+	device_view_fill(&v, &d);
+	rc = cmdbus_device_view_encode(&v, out, outlen);
 	device_rec_fini(&d);
-	return finish(&b, &w, out, outlen);
+	return rc;
 }
 
 int
 views_health(struct core *c, bool *healthy, char **out, size_t *outlen)
 {
-	struct buf b;
-	struct jsonw w;
 	bool db = c->store.check(c->store.ud) == 0;
 	bool broker = c->bus.is_connected(c->bus.ud);
 
+	*out = NULL;
 	*healthy = db && broker;
-	buf_init(&b, 256);
-	jsonw_init(&w, &b);
-	jsonw_raw(&w, "{");
-	jsonw_key(&w, "status");
-	jsonw_str(&w, *healthy ? "ok" : "unavailable");
-	jsonw_raw(&w, ",");
-	jsonw_key(&w, "database");
-	jsonw_bool(&w, db);
-	jsonw_raw(&w, ",");
-	jsonw_key(&w, "broker");
-	jsonw_bool(&w, broker);
-	jsonw_raw(&w, "}");
-	return finish(&b, &w, out, outlen);
+	return cmdbus_healthz_encode(db, broker, out, outlen);
 }

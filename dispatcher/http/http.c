@@ -580,6 +580,7 @@ http_free(struct http *h)
 		return;
 	if (h->epoll_fd >= 0)
 		loop_del_fd(h->loop, h->epoll_fd);
+	(void)loop_del_prepare(h->loop, on_prepare, h);
 	if (h->d)
 		MHD_stop_daemon(h->d);
 	free(h);

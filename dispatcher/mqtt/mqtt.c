@@ -431,6 +431,8 @@ mqtt_free(struct mqtt *m)
 {
 	if (!m)
 		return;
+	/* -ENOENT when it never started. */
+	(void)loop_del_prepare(m->loop, on_prepare, m);
 	mqtt_stop(m);
 	if (m->mosq)
 		mosquitto_destroy(m->mosq);

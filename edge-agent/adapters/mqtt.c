@@ -525,8 +525,7 @@ mqtt_free(struct mqtt *m)
 	del_timer(m, m->connack_timer, &m->has_connack_timer);
 	if (m->fd >= 0)
 		loop_del_fd(m->loop, m->fd);
-	/* The prepare hook cannot be removed from the loop; it is harmless
-	 * once the loop is freed, which the owner does right after. */
+	(void)loop_del_prepare(m->loop, on_prepare, m);
 	if (m->mosq)
 		mosquitto_destroy(m->mosq);
 	if (m->lib_init)

@@ -150,7 +150,7 @@ run_builtin(struct core *c, const struct cmdbus_command *cmd,
 	re.exit_code = (uint64_t)reply.exit_code;
 	if (reply.error) {
 		re.state = CMDBUS_STATE_FAILED;
-		re.error_code = "handler_failed";
+		re.error_code = CMDBUS_E_HANDLER_FAILED;
 		re.error_message = reply.error;
 		if (reply.exit_code == 0)
 			re.has_exit_code = false;

@@ -4,7 +4,6 @@
  * unknown parameter is refused rather than ignored: an argument the
  * agent would silently drop could change what the caller meant to run. */
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "cmdbus/action.h"
 #include "common/err.h"
 #include "decode.h"
+#include "encode.h"
 
 static int
 parse_args(struct dec *d, const char *args_json, cJSON **root)
@@ -58,6 +58,8 @@ valid_env_key(const char *s)
 {
 	size_t i;
 
+	if (strlen(s) > 64)
+		return false;
 	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
 	      s[0] == '_'))
 		return false;
@@ -73,7 +75,7 @@ static int
 dec_argv(struct dec *d, const cJSON *o, struct cmdbus_exec_args *a)
 {
 	const cJSON *arr = schema_json_get(o, "argv"), *c;
-	size_t n = 0;
+	size_t n;
 
 	if (!arr)
 		return schema_dec_fail(d, "argv",
@@ -81,8 +83,7 @@ dec_argv(struct dec *d, const cJSON *o, struct cmdbus_exec_args *a)
 				       "missing");
 	if (!cJSON_IsArray(arr))
 		return schema_dec_fail(d, "argv", "'argv' must be an array");
-	for (c = arr->child; c; c = c->next)
-		n++;
+	n = schema_dec_count(arr);
 	if (n < 1 || n > CMDBUS_EXEC_MAX_ARGV)
 		return schema_dec_fail(d, "argv", "'argv' holds 1..%d strings",
 				       CMDBUS_EXEC_MAX_ARGV);
@@ -112,51 +113,26 @@ dec_argv(struct dec *d, const cJSON *o, struct cmdbus_exec_args *a)
 	return 0;
 }
 
+static const struct dec_map_rule env_rule = {
+    .valid_key = valid_env_key,
+    .bad_key = "an environment name is [A-Za-z_][A-Za-z0-9_]*, at most 64 "
+	       "bytes",
+};
+
 static int
 dec_env(struct dec *d, const cJSON *o, struct cmdbus_exec_args *a)
 {
-	const cJSON *e = schema_json_get(o, "env"), *c;
-	size_t n = 0;
+	const cJSON *e = schema_json_get(o, "env");
 
 	if (!e)
 		return 0;
 	if (!cJSON_IsObject(e))
 		return schema_dec_fail(d, "env", "'env' must be an object");
-	for (c = e->child; c; c = c->next)
-		n++;
-	if (n > CMDBUS_EXEC_MAX_ENV)
+	if (schema_dec_count(e) > CMDBUS_EXEC_MAX_ENV)
 		return schema_dec_fail(d, "env",
 				       "'env' holds at most %d variables",
 				       CMDBUS_EXEC_MAX_ENV);
-	if (n == 0)
-		return 0;
-	a->env = calloc(n, sizeof(*a->env));
-	if (!a->env)
-		return -ENOMEM;
-	for (c = e->child; c; c = c->next) {
-		struct cmdbus_label *l = &a->env[a->nenv];
-		char path[96];
-		size_t len;
-		const char *v;
-
-		if (!valid_env_key(c->string) || strlen(c->string) > 64)
-			return schema_dec_fail(
-			    d, "env",
-			    "an environment name is "
-			    "[A-Za-z_][A-Za-z0-9_]*, at most 64 "
-			    "bytes");
-		schema_dec_path(path, sizeof(path), "env", c->string);
-		v = schema_json_str(c, &len);
-		if (!v || schema_bytes_have_nul(v, len))
-			return schema_dec_fail(
-			    d, path, "'%s' must be a string without NUL", path);
-		l->key = schema_dec_strdup(c->string, strlen(c->string));
-		l->value = schema_dec_strdup(v, len);
-		a->nenv++;
-		if (!l->key || !l->value)
-			return -ENOMEM;
-	}
-	return 0;
+	return schema_dec_string_map(d, e, "env", &env_rule, &a->env, &a->nenv);
 }
 
 int
@@ -239,15 +215,24 @@ done:
 	return rc;
 }
 
+static bool
+nonempty(const char *s)
+{
+	return s[0] != '\0';
+}
+
+static const struct dec_map_rule flat_rule = {
+    .valid_key = nonempty,
+    .bad_key = "a parameter name is empty",
+};
+
 int
 cmdbus_flat_args_decode(const char *args_json, struct cmdbus_label **out,
 			size_t *n, struct cmdbus_diag *diag)
 {
 	struct cmdbus_diag spare;
-	struct cmdbus_label *l = NULL;
 	struct dec d;
 	cJSON *root = NULL;
-	size_t cnt = 0, got = 0;
 	int rc;
 
 	*out = NULL;
@@ -256,47 +241,9 @@ cmdbus_flat_args_decode(const char *args_json, struct cmdbus_label **out,
 	rc = parse_args(&d, args_json, &root);
 	if (rc < 0)
 		return rc;
-	for (const cJSON *c = root->child; c; c = c->next)
-		cnt++;
-	if (cnt) {
-		l = calloc(cnt, sizeof(*l));
-		if (!l) {
-			rc = -ENOMEM;
-			goto done;
-		}
-	}
-	for (const cJSON *c = root->child; c; c = c->next) {
-		size_t len;
-		const char *v = schema_json_str(c, &len);
-
-		if (!c->string[0]) {
-			rc = schema_dec_fail(&d, "",
-					     "a parameter name is empty");
-			goto done;
-		}
-		if (!v || schema_bytes_have_nul(v, len)) {
-			rc = schema_dec_fail(
-			    &d, c->string, "'%s' must be a string without NUL",
-			    c->string);
-			goto done;
-		}
-		l[got].key = schema_dec_strdup(c->string, strlen(c->string));
-		l[got].value = schema_dec_strdup(v, len);
-		got++;
-		if (!l[got - 1].key || !l[got - 1].value) {
-			rc = -ENOMEM;
-			goto done;
-		}
-	}
-done:
+	rc = schema_dec_string_map(&d, root, "", &flat_rule, out, n);
 	cJSON_Delete(root);
-	if (rc < 0) {
-		cmdbus_labels_free(l, got);
-		return rc;
-	}
-	*out = l;
-	*n = got;
-	return 0;
+	return rc;
 }
 
 void
@@ -311,44 +258,21 @@ cmdbus_labels_free(struct cmdbus_label *l, size_t n)
 	free(l);
 }
 
-static void
-kstr(struct sbuf *b, const char *k, const char *v, bool first)
-{
-	if (!first)
-		schema_sbuf_putc(b, ',');
-	schema_json_write_string(b, k, strlen(k));
-	schema_sbuf_putc(b, ':');
-	/* Host names and os-release text are not promised to be UTF-8. */
-	schema_json_write_string_lossy(b, v ? v : "", v ? strlen(v) : 0);
-}
-
-static void
-ku64(struct sbuf *b, const char *k, uint64_t v)
-{
-	char tmp[24];
-
-	schema_sbuf_putc(b, ',');
-	schema_json_write_string(b, k, strlen(k));
-	schema_sbuf_putc(b, ':');
-	snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
-	schema_sbuf_puts(b, tmp);
-}
-
 int
 cmdbus_info_encode(const struct cmdbus_info *info, char **out, size_t *outlen)
 {
 	struct sbuf b;
-	size_t len;
-	int rc;
 
 	schema_sbuf_init(&b);
 	schema_sbuf_putc(&b, '{');
-	kstr(&b, "os", info->os, true);
-	kstr(&b, "kernel", info->kernel, false);
-	kstr(&b, "arch", info->arch, false);
-	kstr(&b, "hostname", info->hostname, false);
-	ku64(&b, "uptime_s", info->uptime_s);
-	schema_sbuf_puts(&b, ",\"load\":[");
+	/* Host names and os-release text are not promised to be UTF-8. */
+	schema_enc_text(&b, "os", info->os);
+	schema_enc_text(&b, "kernel", info->kernel);
+	schema_enc_text(&b, "arch", info->arch);
+	schema_enc_text(&b, "hostname", info->hostname);
+	schema_enc_u64(&b, "uptime_s", info->uptime_s);
+	schema_enc_key(&b, "load");
+	schema_sbuf_putc(&b, '[');
 	for (int i = 0; i < 3; i++) {
 		double l = info->load[i];
 		if (i)
@@ -356,13 +280,10 @@ cmdbus_info_encode(const struct cmdbus_info *info, char **out, size_t *outlen)
 		schema_json_write_double(&b, isfinite(l) && l >= 0 ? l : 0);
 	}
 	schema_sbuf_putc(&b, ']');
-	ku64(&b, "mem_total_kb", info->mem_total_kb);
-	ku64(&b, "mem_avail_kb", info->mem_avail_kb);
-	ku64(&b, "disk_total_kb", info->disk_total_kb);
-	ku64(&b, "disk_avail_kb", info->disk_avail_kb);
+	schema_enc_u64(&b, "mem_total_kb", info->mem_total_kb);
+	schema_enc_u64(&b, "mem_avail_kb", info->mem_avail_kb);
+	schema_enc_u64(&b, "disk_total_kb", info->disk_total_kb);
+	schema_enc_u64(&b, "disk_avail_kb", info->disk_avail_kb);
 	schema_sbuf_putc(&b, '}');
-	rc = schema_sbuf_steal(&b, out, &len);
-	if (rc == 0 && outlen)
-		*outlen = len;
-	return rc;
+	return schema_enc_finish(&b, 0, out, outlen);
 }

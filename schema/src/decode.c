@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdbus/action.h"
 #include "common/err.h"
 #include "decode.h"
 
@@ -58,6 +59,24 @@ schema_dec_parse(struct dec *d, const char *s, size_t len, size_t max,
 		return schema_dec_fail(d, "", "invalid JSON at byte %zu: %s",
 				       je.offset, je.reason);
 	return 0;
+}
+
+int
+schema_dec_document(struct dec *d, const char *s, size_t len, size_t max,
+		    schema_dec_tree_fn *tree, void *out)
+{
+	cJSON *root = NULL;
+	int rc;
+
+	rc = schema_dec_parse(d, s, len, max, &root);
+	if (rc < 0)
+		return rc;
+	rc = tree(d, root, out);
+	cJSON_Delete(root);
+	if (rc == -ENOMEM)
+		snprintf(d->diag->message, sizeof(d->diag->message),
+			 "out of memory");
+	return rc;
 }
 
 void
@@ -255,5 +274,120 @@ schema_dec_object(struct dec *d, const cJSON *obj, const char *key,
 		return schema_dec_fail(d, f, "'%s' must be an object, not %s",
 				       f, type_word(n));
 	*out = n;
+	return 0;
+}
+
+size_t
+schema_dec_count(const cJSON *n)
+{
+	size_t k = 0;
+
+	for (const cJSON *c = n ? n->child : NULL; c; c = c->next)
+		k++;
+	return k;
+}
+
+const struct dec_map_rule schema_dec_label_rule = {
+    .valid_key = cmdbus_valid_label,
+    .bad_key = "a label key is 1..64 bytes of [A-Za-z0-9_.-]",
+    .valid_value = cmdbus_valid_label,
+    .bad_value = "a label value is a string of 1..64 bytes of "
+		 "[A-Za-z0-9_.-]",
+};
+
+int
+schema_dec_string_map(struct dec *d, const cJSON *obj, const char *path,
+		      const struct dec_map_rule *rule,
+		      struct cmdbus_label **out, size_t *n)
+{
+	size_t cnt = schema_dec_count(obj), got = 0;
+	struct cmdbus_label *l = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (cnt == 0)
+		return 0;
+	l = calloc(cnt, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		char mpath[96];
+		size_t len;
+		const char *v;
+
+		if (!rule->valid_key(c->string)) {
+			rc = schema_dec_fail(d, path, "%s", rule->bad_key);
+			break;
+		}
+		schema_dec_path(mpath, sizeof(mpath), path, c->string);
+		v = schema_json_str(c, &len);
+		if (!v || schema_bytes_have_nul(v, len) ||
+		    (rule->valid_value && !rule->valid_value(v))) {
+			if (rule->bad_value)
+				rc = schema_dec_fail(d, mpath, "%s",
+						     rule->bad_value);
+			else
+				rc = schema_dec_fail(
+				    d, mpath,
+				    "'%s' must be a string without NUL", mpath);
+			break;
+		}
+		l[got].key = schema_dec_strdup(c->string, strlen(c->string));
+		l[got].value = schema_dec_strdup(v, len);
+		got++;
+		if (!l[got - 1].key || !l[got - 1].value) {
+			rc = -ENOMEM;
+			break;
+		}
+	}
+	if (rc < 0) {
+		cmdbus_labels_free(l, got);
+		return rc;
+	}
+	*out = l;
+	*n = got;
+	return 0;
+}
+
+struct nameref {
+	const char *name;
+	size_t idx;
+};
+
+static int
+nameref_cmp(const void *a, const void *b)
+{
+	const struct nameref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+int
+schema_dec_first_duplicate(const char *names, size_t n, size_t stride,
+			   size_t *dup)
+{
+	struct nameref *r;
+
+	*dup = n;
+	if (n < 2)
+		return 0;
+	r = malloc(n * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		r[i].name = names + i * stride;
+		r[i].idx = i;
+	}
+	qsort(r, n, sizeof(*r), nameref_cmp);
+	/* Equal names sort by index, so each later one of a run is a
+	 * repeat; the smallest such index is the first repeat. */
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(r[i - 1].name, r[i].name) == 0 && r[i].idx < *dup)
+			*dup = r[i].idx;
+	free(r);
 	return 0;
 }

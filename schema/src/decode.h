@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmdbus/msg.h"
 #include "cmdbus/proto.h"
 #include "json.h"
 
@@ -29,6 +30,16 @@ int schema_dec_fail(struct dec *d, const char *field, const char *fmt, ...)
  * Fills the diag on failure (field ""). */
 int schema_dec_parse(struct dec *d, const char *s, size_t len, size_t max,
 		     cJSON **root);
+
+/* Decodes one document from a parsed tree into out; fills the diag on a
+ * refusal. */
+typedef int schema_dec_tree_fn(struct dec *d, const cJSON *root, void *out);
+
+/* The whole of a decode after schema_dec_init: parses s strictly (sizes
+ * over max refused first), runs `tree` on it and frees the tree. On
+ * -ENOMEM the diag says so. */
+int schema_dec_document(struct dec *d, const char *s, size_t len, size_t max,
+			schema_dec_tree_fn *tree, void *out);
 
 /* Builds "prefix.key" or "prefix[i]" into out[96]. */
 void schema_dec_path(char *out, size_t outlen, const char *prefix,
@@ -59,5 +70,38 @@ char *schema_dec_strdup(const char *s, size_t len);
 /* A member that is an object (or absent when not required). */
 int schema_dec_object(struct dec *d, const cJSON *obj, const char *key,
 		      const char *path, bool required, const cJSON **out);
+
+/* The members of an object or the elements of an array. */
+size_t schema_dec_count(const cJSON *n);
+
+/* What a string map (an object whose members are all strings) accepts. */
+struct dec_map_rule {
+	bool (*valid_key)(const char *k);
+	const char *bad_key; /* the refusal of a key, a sentence */
+	/* NULL: any string without NUL. */
+	bool (*valid_value)(const char *v);
+	/* The refusal of a value; NULL: "'PATH.KEY' must be a string
+	 * without NUL". */
+	const char *bad_value;
+};
+/* Labels: keys and values of 1..64 bytes of [A-Za-z0-9_.-]. */
+extern const struct dec_map_rule schema_dec_label_rule;
+
+/* Reads the object at `path` ("" for the root) as key/value pairs in
+ * document order: *out malloc'd (NULL when empty), released with
+ * cmdbus_labels_free(). A refused key names the object, a refused value
+ * names its member. On failure *out is NULL and nothing is left to
+ * free. */
+int schema_dec_string_map(struct dec *d, const cJSON *obj, const char *path,
+			  const struct dec_map_rule *rule,
+			  struct cmdbus_label **out, size_t *n);
+
+/* n NUL-terminated names, the first at `names` and each `stride` bytes
+ * after the one before (an array of char[N], or a name member of an
+ * array of structs). *dup becomes the index of the first name that
+ * repeats an earlier one, or n. 0 or -ENOMEM. Sorting keeps a list of
+ * thousands from costing a quadratic number of comparisons. */
+int schema_dec_first_duplicate(const char *names, size_t n, size_t stride,
+			       size_t *dup);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdbus/action.h"
 #include "cmdbus/msg.h"
 #include "common/err.h"
 #include "decode.h"
@@ -74,6 +75,22 @@ dec_times(struct dec *d, const cJSON *o, uint64_t *iat, uint64_t *exp)
 	return 0;
 }
 
+/* id and device, which every message but status starts with. */
+static int
+dec_id_device(struct dec *d, const cJSON *o, char id[CMDBUS_ID_BUF],
+	      char device[CMDBUS_NAME_BUF])
+{
+	int rc;
+
+	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id, id,
+				  CMDBUS_ID_BUF, NULL)) < 0 ||
+	    (rc = schema_dec_name(d, o, "device", NULL, true,
+				  cmdbus_valid_device_id, device,
+				  CMDBUS_NAME_BUF, NULL)) < 0)
+		return rc;
+	return 0;
+}
+
 static int
 dec_command(struct dec *d, const cJSON *o, struct cmdbus_command *c)
 {
@@ -111,14 +128,9 @@ dec_cancel(struct dec *d, const cJSON *o, struct cmdbus_cancel *c)
 {
 	int rc;
 
-	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id,
-				  c->id, sizeof(c->id), NULL)) < 0 ||
-	    (rc = schema_dec_name(d, o, "device", NULL, true,
-				  cmdbus_valid_device_id, c->device,
-				  sizeof(c->device), NULL)) < 0 ||
-	    (rc = dec_times(d, o, &c->iat, &c->exp)) < 0)
+	if ((rc = dec_id_device(d, o, c->id, c->device)) < 0)
 		return rc;
-	return 0;
+	return dec_times(d, o, &c->iat, &c->exp);
 }
 
 static int
@@ -139,19 +151,29 @@ dec_state(struct dec *d, const cJSON *o, enum cmdbus_state *st)
 	return 0;
 }
 
+/* What reports and results start with: which execution, on which
+ * device and agent run, in which state. */
+static int
+dec_answer_head(struct dec *d, const cJSON *o, char id[CMDBUS_ID_BUF],
+		char device[CMDBUS_NAME_BUF], char boot_id[CMDBUS_ID_BUF],
+		enum cmdbus_state *st)
+{
+	int rc;
+
+	if ((rc = dec_id_device(d, o, id, device)) < 0 ||
+	    (rc = schema_dec_name(d, o, "boot_id", NULL, true, cmdbus_valid_id,
+				  boot_id, CMDBUS_ID_BUF, NULL)) < 0)
+		return rc;
+	return dec_state(d, o, st);
+}
+
 static int
 dec_report(struct dec *d, const cJSON *o, struct cmdbus_report *r)
 {
 	int rc;
 
-	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id,
-				  r->id, sizeof(r->id), NULL)) < 0 ||
-	    (rc = schema_dec_name(d, o, "device", NULL, true,
-				  cmdbus_valid_device_id, r->device,
-				  sizeof(r->device), NULL)) < 0 ||
-	    (rc = schema_dec_name(d, o, "boot_id", NULL, true, cmdbus_valid_id,
-				  r->boot_id, sizeof(r->boot_id), NULL)) < 0 ||
-	    (rc = dec_state(d, o, &r->state)) < 0)
+	rc = dec_answer_head(d, o, r->id, r->device, r->boot_id, &r->state);
+	if (rc < 0)
 		return rc;
 	if (r->state != CMDBUS_STATE_ACCEPTED &&
 	    r->state != CMDBUS_STATE_RUNNING)
@@ -224,11 +246,7 @@ dec_output(struct dec *d, const cJSON *o, struct cmdbus_output *m)
 	char stream[8];
 	int rc;
 
-	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id,
-				  m->id, sizeof(m->id), NULL)) < 0 ||
-	    (rc = schema_dec_name(d, o, "device", NULL, true,
-				  cmdbus_valid_device_id, m->device,
-				  sizeof(m->device), NULL)) < 0)
+	if ((rc = dec_id_device(d, o, m->id, m->device)) < 0)
 		return rc;
 	rc = schema_dec_name(d, o, "stream", NULL, true, NULL, stream,
 			     sizeof(stream), NULL);
@@ -311,14 +329,8 @@ dec_result(struct dec *d, const cJSON *o, struct cmdbus_result *r)
 	bool run;
 	int rc;
 
-	if ((rc = schema_dec_name(d, o, "id", NULL, true, cmdbus_valid_id,
-				  r->id, sizeof(r->id), NULL)) < 0 ||
-	    (rc = schema_dec_name(d, o, "device", NULL, true,
-				  cmdbus_valid_device_id, r->device,
-				  sizeof(r->device), NULL)) < 0 ||
-	    (rc = schema_dec_name(d, o, "boot_id", NULL, true, cmdbus_valid_id,
-				  r->boot_id, sizeof(r->boot_id), NULL)) < 0 ||
-	    (rc = dec_state(d, o, &r->state)) < 0)
+	rc = dec_answer_head(d, o, r->id, r->device, r->boot_id, &r->state);
+	if (rc < 0)
 		return rc;
 	if (!cmdbus_state_is_terminal(r->state))
 		return schema_dec_fail(d, "state",
@@ -373,8 +385,8 @@ dec_result(struct dec *d, const cJSON *o, struct cmdbus_result *r)
 	return 0;
 }
 
-static bool
-valid_pattern(const char *s)
+bool
+schema_msg_valid_pattern(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -384,147 +396,65 @@ valid_pattern(const char *s)
 static int
 dec_labels(struct dec *d, const cJSON *o, struct cmdbus_status *st)
 {
-	const cJSON *l, *c;
-	size_t n = 0;
+	const cJSON *l;
 	int rc;
 
 	rc = schema_dec_object(d, o, "labels", NULL, false, &l);
 	if (rc < 0 || !l)
 		return rc;
-	for (c = l->child; c; c = c->next)
-		n++;
-	if (n == 0)
-		return 0;
-	st->labels = calloc(n, sizeof(*st->labels));
-	if (!st->labels)
-		return -ENOMEM;
-	for (c = l->child; c; c = c->next) {
-		struct cmdbus_label *lb = &st->labels[st->nlabels];
-		char path[96];
-		size_t len;
-		const char *v;
-
-		if (!cmdbus_valid_label(c->string))
-			return schema_dec_fail(
-			    d, "labels",
-			    "a label key is not 1..64 bytes of "
-			    "[A-Za-z0-9_.-]");
-		schema_dec_path(path, sizeof(path), "labels", c->string);
-		v = schema_json_str(c, &len);
-		if (!v || schema_bytes_have_nul(v, len) ||
-		    !cmdbus_valid_label(v))
-			return schema_dec_fail(
-			    d, path,
-			    "a label value is a string of 1..64 "
-			    "bytes of [A-Za-z0-9_.-]");
-		lb->key = schema_dec_strdup(c->string, strlen(c->string));
-		lb->value = schema_dec_strdup(v, len);
-		st->nlabels++;
-		if (!lb->key || !lb->value)
-			return -ENOMEM;
-	}
-	return 0;
+	return schema_dec_string_map(d, l, "labels", &schema_dec_label_rule,
+				     &st->labels, &st->nlabels);
 }
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static const struct dec_map_rule param_rule = {
+    .valid_key = cmdbus_valid_label,
+    .bad_key = "a parameter name is 1..64 bytes of [A-Za-z0-9_.-]",
+    .valid_value = schema_msg_valid_pattern,
+    .bad_value =
+	"a parameter pattern is a string of 1.." STR(MSG_PATTERN_MAX) " bytes",
+};
 
 static int
 dec_params(struct dec *d, const cJSON *a, const char *prefix,
 	   struct cmdbus_action_desc *ad)
 {
-	const cJSON *p, *c;
+	struct cmdbus_label *l;
+	const cJSON *p;
 	char path[96];
-	size_t n = 0;
+	size_t n;
 	int rc;
 
 	schema_dec_path(path, sizeof(path), prefix, "params");
 	rc = schema_dec_object(d, a, "params", path, false, &p);
 	if (rc < 0 || !p)
 		return rc;
-	for (c = p->child; c; c = c->next)
-		n++;
-	if (n == 0)
-		return 0;
+	rc = schema_dec_string_map(d, p, path, &param_rule, &l, &n);
+	if (rc < 0 || n == 0)
+		return rc;
 	ad->params = calloc(n, sizeof(*ad->params));
-	if (!ad->params)
+	if (!ad->params) {
+		cmdbus_labels_free(l, n);
 		return -ENOMEM;
-	for (c = p->child; c; c = c->next) {
-		struct cmdbus_param *pm = &ad->params[ad->nparams];
-		char ppath[96];
-		size_t len;
-		const char *v;
-
-		if (!cmdbus_valid_label(c->string))
-			return schema_dec_fail(
-			    d, path,
-			    "a parameter name is not 1..64 bytes "
-			    "of [A-Za-z0-9_.-]");
-		schema_dec_path(ppath, sizeof(ppath), path, c->string);
-		v = schema_json_str(c, &len);
-		if (!v || schema_bytes_have_nul(v, len) || !valid_pattern(v))
-			return schema_dec_fail(
-			    d, ppath,
-			    "a parameter pattern is a string of "
-			    "1..%d bytes",
-			    MSG_PATTERN_MAX);
-		pm->name = schema_dec_strdup(c->string, strlen(c->string));
-		pm->pattern = schema_dec_strdup(v, len);
-		ad->nparams++;
-		if (!pm->name || !pm->pattern)
-			return -ENOMEM;
 	}
+	/* The pairs change hands: a parameter is a name and a pattern. */
+	for (size_t i = 0; i < n; i++) {
+		ad->params[i].name = l[i].key;
+		ad->params[i].pattern = l[i].value;
+	}
+	ad->nparams = n;
+	free(l);
 	return 0;
-}
-
-struct nameref {
-	const char *name;
-	size_t idx;
-};
-
-static int
-nameref_cmp(const void *a, const void *b)
-{
-	const struct nameref *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c)
-		return c;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Each action once. Sorting keeps a status of thousands of actions from
- * costing a quadratic number of comparisons. */
-static int
-check_unique_actions(struct dec *d, const struct cmdbus_status *st)
-{
-	struct nameref *r;
-	size_t dup = st->nactions;
-	char path[96];
-
-	if (st->nactions < 2)
-		return 0;
-	r = malloc(st->nactions * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	for (size_t i = 0; i < st->nactions; i++) {
-		r[i].name = st->actions[i].name;
-		r[i].idx = i;
-	}
-	qsort(r, st->nactions, sizeof(*r), nameref_cmp);
-	for (size_t i = 1; i < st->nactions; i++)
-		if (strcmp(r[i - 1].name, r[i].name) == 0 && r[i].idx < dup)
-			dup = r[i].idx;
-	free(r);
-	if (dup == st->nactions)
-		return 0;
-	snprintf(path, sizeof(path), "actions[%zu].name", dup);
-	return schema_dec_fail(d, path, "action '%s' is listed twice",
-			       st->actions[dup].name);
 }
 
 static int
 dec_actions(struct dec *d, const cJSON *o, struct cmdbus_status *st)
 {
 	const cJSON *a = schema_json_get(o, "actions"), *c;
-	size_t n = 0;
+	size_t n, dup;
+	char path[96];
 	int rc;
 
 	if (!a)
@@ -532,8 +462,7 @@ dec_actions(struct dec *d, const cJSON *o, struct cmdbus_status *st)
 	if (!cJSON_IsArray(a))
 		return schema_dec_fail(d, "actions",
 				       "'actions' must be an array");
-	for (c = a->child; c; c = c->next)
-		n++;
+	n = schema_dec_count(a);
 	if (n == 0)
 		return 0;
 	st->actions = calloc(n, sizeof(*st->actions));
@@ -541,7 +470,7 @@ dec_actions(struct dec *d, const cJSON *o, struct cmdbus_status *st)
 		return -ENOMEM;
 	for (c = a->child; c; c = c->next) {
 		struct cmdbus_action_desc *ad = &st->actions[st->nactions];
-		char path[96], npath[96];
+		char npath[96];
 
 		schema_dec_path_idx(path, sizeof(path), "actions",
 				    st->nactions);
@@ -559,7 +488,14 @@ dec_actions(struct dec *d, const cJSON *o, struct cmdbus_status *st)
 		if (rc < 0)
 			return rc;
 	}
-	return check_unique_actions(d, st);
+	/* Each action once. */
+	rc = schema_dec_first_duplicate(st->actions[0].name, st->nactions,
+					sizeof(*st->actions), &dup);
+	if (rc < 0 || dup == st->nactions)
+		return rc;
+	snprintf(path, sizeof(path), "actions[%zu].name", dup);
+	return schema_dec_fail(d, path, "action '%s' is listed twice",
+			       st->actions[dup].name);
 }
 
 static int
@@ -622,8 +558,9 @@ dec_status(struct dec *d, const cJSON *o, struct cmdbus_status *st)
 }
 
 int
-schema_msg_decode_tree(struct dec *d, const cJSON *root, struct cmdbus_msg *out)
+schema_msg_decode_tree(struct dec *d, const cJSON *root, void *msg)
 {
+	struct cmdbus_msg *out = msg;
 	const cJSON *idn;
 	char type[16];
 	unsigned t;
@@ -675,12 +612,8 @@ schema_msg_decode_tree(struct dec *d, const cJSON *root, struct cmdbus_msg *out)
 		rc = dec_status(d, root, &out->u.status);
 		break;
 	}
-	if (rc < 0) {
+	if (rc < 0)
 		cmdbus_msg_fini(out);
-		if (rc == -ENOMEM)
-			snprintf(d->diag->message, sizeof(d->diag->message),
-				 "out of memory");
-	}
 	return rc;
 }
 
@@ -690,17 +623,11 @@ cmdbus_msg_decode(const char *payload, size_t len, struct cmdbus_msg *out,
 {
 	struct cmdbus_diag spare;
 	struct dec d;
-	cJSON *root = NULL;
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	schema_dec_init(&d, diag, &spare, CMDBUS_E_MALFORMED);
-	rc = schema_dec_parse(&d, payload, len, CMDBUS_MAX_MESSAGE, &root);
-	if (rc < 0)
-		return rc;
-	rc = schema_msg_decode_tree(&d, root, out);
-	cJSON_Delete(root);
-	return rc;
+	return schema_dec_document(&d, payload, len, CMDBUS_MAX_MESSAGE,
+				   schema_msg_decode_tree, out);
 }
 
 static void

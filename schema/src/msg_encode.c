@@ -5,7 +5,8 @@
  * before it is handed out, so the encoder can never emit a payload the
  * decoder (ours or a peer's) would refuse. */
 #include <errno.h>
-#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,41 +15,8 @@
 
 #include "cmdbus/msg.h"
 #include "common/err.h"
+#include "encode.h"
 #include "msg_priv.h"
-
-/* Writes the comma (unless the object just opened) and "key":. */
-static void
-key(struct sbuf *b, const char *k)
-{
-	if (b->d && b->len && b->d[b->len - 1] != '{')
-		schema_sbuf_putc(b, ',');
-	schema_json_write_string(b, k, strlen(k));
-	schema_sbuf_putc(b, ':');
-}
-
-static void
-kstr(struct sbuf *b, const char *k, const char *v)
-{
-	key(b, k);
-	schema_json_write_string(b, v, strlen(v));
-}
-
-static void
-ku64(struct sbuf *b, const char *k, uint64_t v)
-{
-	char tmp[24];
-
-	key(b, k);
-	snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
-	schema_sbuf_puts(b, tmp);
-}
-
-static void
-kbool(struct sbuf *b, const char *k, bool v)
-{
-	key(b, k);
-	schema_sbuf_puts(b, v ? "true" : "false");
-}
 
 /* NAME as text, or NAME_b64 when the bytes are not UTF-8 without NUL. */
 static void
@@ -59,39 +27,15 @@ kbytes(struct sbuf *b, const char *name, const struct cmdbus_bytes *by)
 	char k[32];
 
 	if (schema_utf8_valid(p, n) && !schema_bytes_have_nul(p, n)) {
-		key(b, name);
+		schema_enc_key(b, name);
 		schema_json_write_string(b, p, n);
 		return;
 	}
 	snprintf(k, sizeof(k), "%s_b64", name);
-	key(b, k);
+	schema_enc_key(b, k);
 	schema_sbuf_putc(b, '"');
 	schema_b64_encode(b, p, n);
 	schema_sbuf_putc(b, '"');
-}
-
-static int
-enc_args(struct sbuf *b, const char *args_json)
-{
-	struct json_err je;
-	cJSON *args = NULL;
-	int rc;
-
-	if (!args_json)
-		args_json = "{}";
-	rc = schema_json_parse(args_json, strlen(args_json), &args, &je);
-	if (rc == -ENOMEM)
-		return rc;
-	if (rc < 0)
-		return -EINVAL;
-	if (!cJSON_IsObject(args)) {
-		cJSON_Delete(args);
-		return -EINVAL;
-	}
-	key(b, "args");
-	rc = schema_json_write(args, b);
-	cJSON_Delete(args);
-	return rc;
 }
 
 static int
@@ -99,59 +43,72 @@ enc_command(struct sbuf *b, const struct cmdbus_command *c)
 {
 	int rc;
 
-	kstr(b, "id", c->id);
+	schema_enc_str(b, "id", c->id);
 	if (c->job[0])
-		kstr(b, "job", c->job);
-	kstr(b, "device", c->device);
-	ku64(b, "iat", c->iat);
-	ku64(b, "exp", c->exp);
-	ku64(b, "timeout_ms", c->timeout_ms);
-	kstr(b, "action", c->action);
-	rc = enc_args(b, c->args_json);
+		schema_enc_str(b, "job", c->job);
+	schema_enc_str(b, "device", c->device);
+	schema_enc_u64(b, "iat", c->iat);
+	schema_enc_u64(b, "exp", c->exp);
+	schema_enc_u64(b, "timeout_ms", c->timeout_ms);
+	schema_enc_str(b, "action", c->action);
+	rc = schema_enc_json(b, "args", c->args_json ? c->args_json : "{}",
+			     cJSON_Object);
 	if (rc < 0)
 		return rc;
-	ku64(b, "max_output", c->max_output);
-	kbool(b, "idempotent", c->idempotent);
-	kbool(b, "stream", c->stream);
+	schema_enc_u64(b, "max_output", c->max_output);
+	schema_enc_bool(b, "idempotent", c->idempotent);
+	schema_enc_bool(b, "stream", c->stream);
 	return 0;
 }
 
 static int
 enc_cancel(struct sbuf *b, const struct cmdbus_cancel *c)
 {
-	kstr(b, "id", c->id);
-	kstr(b, "device", c->device);
-	ku64(b, "iat", c->iat);
-	ku64(b, "exp", c->exp);
+	schema_enc_str(b, "id", c->id);
+	schema_enc_str(b, "device", c->device);
+	schema_enc_u64(b, "iat", c->iat);
+	schema_enc_u64(b, "exp", c->exp);
+	return 0;
+}
+
+/* What reports and results start with. */
+static int
+enc_answer_head(struct sbuf *b, const char *id, const char *device,
+		const char *boot_id, enum cmdbus_state state)
+{
+	const char *st = cmdbus_state_name(state);
+
+	if (!st)
+		return -EINVAL;
+	schema_enc_str(b, "id", id);
+	schema_enc_str(b, "device", device);
+	schema_enc_str(b, "boot_id", boot_id);
+	schema_enc_str(b, "state", st);
 	return 0;
 }
 
 static int
 enc_report(struct sbuf *b, const struct cmdbus_report *r)
 {
-	const char *st = cmdbus_state_name(r->state);
+	int rc = enc_answer_head(b, r->id, r->device, r->boot_id, r->state);
 
-	if (!st)
-		return -EINVAL;
-	kstr(b, "id", r->id);
-	kstr(b, "device", r->device);
-	kstr(b, "boot_id", r->boot_id);
-	kstr(b, "state", st);
-	ku64(b, "at", r->at);
+	if (rc < 0)
+		return rc;
+	schema_enc_u64(b, "at", r->at);
 	if (r->has_pid)
-		ku64(b, "pid", r->pid);
+		schema_enc_u64(b, "pid", r->pid);
 	if (r->cmd_sha256[0])
-		kstr(b, "cmd_sha256", r->cmd_sha256);
+		schema_enc_str(b, "cmd_sha256", r->cmd_sha256);
 	return 0;
 }
 
 static int
 enc_output(struct sbuf *b, const struct cmdbus_output *o)
 {
-	kstr(b, "id", o->id);
-	kstr(b, "device", o->device);
-	kstr(b, "stream", o->is_stderr ? "stderr" : "stdout");
-	ku64(b, "seq", o->seq);
+	schema_enc_str(b, "id", o->id);
+	schema_enc_str(b, "device", o->device);
+	schema_enc_str(b, "stream", o->is_stderr ? "stderr" : "stdout");
+	schema_enc_u64(b, "seq", o->seq);
 	kbytes(b, "data", &o->data);
 	return 0;
 }
@@ -159,107 +116,130 @@ enc_output(struct sbuf *b, const struct cmdbus_output *o)
 static int
 enc_result(struct sbuf *b, const struct cmdbus_result *r)
 {
-	const char *st = cmdbus_state_name(r->state);
+	int rc = enc_answer_head(b, r->id, r->device, r->boot_id, r->state);
 
-	if (!st)
-		return -EINVAL;
-	kstr(b, "id", r->id);
-	kstr(b, "device", r->device);
-	kstr(b, "boot_id", r->boot_id);
-	kstr(b, "state", st);
+	if (rc < 0)
+		return rc;
 	if (r->cmd_sha256[0])
-		kstr(b, "cmd_sha256", r->cmd_sha256);
+		schema_enc_str(b, "cmd_sha256", r->cmd_sha256);
 	if (r->has_exit_code)
-		ku64(b, "exit_code", r->exit_code);
+		schema_enc_u64(b, "exit_code", r->exit_code);
 	if (r->has_signal)
-		ku64(b, "signal", r->signal);
+		schema_enc_u64(b, "signal", r->signal);
 	if (r->has_streams) {
 		kbytes(b, "stdout", &r->out.kept);
 		kbytes(b, "stderr", &r->err.kept);
-		kbool(b, "stdout_truncated", r->out.truncated);
-		kbool(b, "stderr_truncated", r->err.truncated);
-		ku64(b, "stdout_bytes", r->out.bytes);
-		ku64(b, "stderr_bytes", r->err.bytes);
+		schema_enc_bool(b, "stdout_truncated", r->out.truncated);
+		schema_enc_bool(b, "stderr_truncated", r->err.truncated);
+		schema_enc_u64(b, "stdout_bytes", r->out.bytes);
+		schema_enc_u64(b, "stderr_bytes", r->err.bytes);
 	}
 	if (r->has_started_at)
-		ku64(b, "started_at", r->started_at);
-	ku64(b, "finished_at", r->finished_at);
-	if (r->has_error) {
-		const char *m = r->error_message ? r->error_message : "";
+		schema_enc_u64(b, "started_at", r->started_at);
+	schema_enc_u64(b, "finished_at", r->finished_at);
+	if (r->has_error)
+		schema_enc_error(b, r->error_code, r->error_message);
+	if (r->has_clamped_timeout_ms)
+		schema_enc_u64(b, "clamped_timeout_ms", r->clamped_timeout_ms);
+	return 0;
+}
 
-		key(b, "error");
+int
+schema_msg_write_labels(struct sbuf *b, const struct cmdbus_label *l, size_t n)
+{
+	if (n && !l)
+		return -EINVAL;
+	schema_sbuf_putc(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (!l[i].key || !l[i].value || !cmdbus_valid_label(l[i].key) ||
+		    !cmdbus_valid_label(l[i].value))
+			return -EINVAL;
+		schema_enc_str(b, l[i].key, l[i].value);
+	}
+	schema_sbuf_putc(b, '}');
+	return 0;
+}
+
+static int
+write_params(struct sbuf *b, const struct cmdbus_action_desc *a)
+{
+	if (!a->params)
+		return -EINVAL;
+	schema_enc_key(b, "params");
+	schema_sbuf_putc(b, '{');
+	for (size_t j = 0; j < a->nparams; j++) {
+		const struct cmdbus_param *p = &a->params[j];
+
+		if (!p->name || !p->pattern || !cmdbus_valid_label(p->name) ||
+		    !schema_msg_valid_pattern(p->pattern))
+			return -EINVAL;
+		schema_enc_str(b, p->name, p->pattern);
+	}
+	schema_sbuf_putc(b, '}');
+	return 0;
+}
+
+int
+schema_msg_write_actions(struct sbuf *b, const struct cmdbus_action_desc *a,
+			 size_t n)
+{
+	int rc;
+
+	if (n && !a)
+		return -EINVAL;
+	schema_sbuf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (!cmdbus_valid_action(a[i].name))
+			return -EINVAL;
+		if (i)
+			schema_sbuf_putc(b, ',');
 		schema_sbuf_putc(b, '{');
-		kstr(b, "code", r->error_code);
-		key(b, "message");
-		/* A message is for humans and may come from anywhere (errno
-		 * text, a path): it is made valid rather than refused, so
-		 * that an agent can always answer. */
-		schema_json_write_string_lossy(b, m, strlen(m));
+		schema_enc_str(b, "name", a[i].name);
+		if (a[i].nparams && (rc = write_params(b, &a[i])) < 0)
+			return rc;
 		schema_sbuf_putc(b, '}');
 	}
-	if (r->has_clamped_timeout_ms)
-		ku64(b, "clamped_timeout_ms", r->clamped_timeout_ms);
+	schema_sbuf_putc(b, ']');
+	return 0;
+}
+
+int
+schema_msg_write_health(struct sbuf *b, const struct cmdbus_health *h)
+{
+	if (!h || !isfinite(h->load1) || h->load1 < 0)
+		return -EINVAL;
+	schema_sbuf_putc(b, '{');
+	schema_enc_u64(b, "uptime_s", h->uptime_s);
+	schema_enc_key(b, "load1");
+	schema_json_write_double(b, h->load1);
+	schema_enc_u64(b, "mem_avail_kb", h->mem_avail_kb);
+	schema_enc_u64(b, "disk_avail_kb", h->disk_avail_kb);
+	schema_sbuf_putc(b, '}');
 	return 0;
 }
 
 static int
 enc_status(struct sbuf *b, const struct cmdbus_status *s)
 {
-	kstr(b, "device", s->device);
-	kbool(b, "online", s->online);
-	kstr(b, "boot_id", s->boot_id);
+	int rc;
+
+	schema_enc_str(b, "device", s->device);
+	schema_enc_bool(b, "online", s->online);
+	schema_enc_str(b, "boot_id", s->boot_id);
 	if (!s->online)
 		return 0;
-	kstr(b, "agent", s->agent);
-	ku64(b, "at", s->at);
-	if (s->nlabels && !s->labels)
-		return -EINVAL;
-	key(b, "labels");
-	schema_sbuf_putc(b, '{');
-	for (size_t i = 0; i < s->nlabels; i++) {
-		if (!s->labels[i].key || !s->labels[i].value)
-			return -EINVAL;
-		kstr(b, s->labels[i].key, s->labels[i].value);
-	}
-	schema_sbuf_putc(b, '}');
-	if (s->nactions && !s->actions)
-		return -EINVAL;
-	key(b, "actions");
-	schema_sbuf_putc(b, '[');
-	for (size_t i = 0; i < s->nactions; i++) {
-		const struct cmdbus_action_desc *a = &s->actions[i];
-
-		if (i)
-			schema_sbuf_putc(b, ',');
-		schema_sbuf_putc(b, '{');
-		kstr(b, "name", a->name);
-		if (a->nparams) {
-			if (!a->params)
-				return -EINVAL;
-			key(b, "params");
-			schema_sbuf_putc(b, '{');
-			for (size_t j = 0; j < a->nparams; j++) {
-				if (!a->params[j].name || !a->params[j].pattern)
-					return -EINVAL;
-				kstr(b, a->params[j].name,
-				     a->params[j].pattern);
-			}
-			schema_sbuf_putc(b, '}');
-		}
-		schema_sbuf_putc(b, '}');
-	}
-	schema_sbuf_putc(b, ']');
-	if (s->has_health) {
-		key(b, "health");
-		schema_sbuf_putc(b, '{');
-		ku64(b, "uptime_s", s->health.uptime_s);
-		key(b, "load1");
-		schema_json_write_double(b, s->health.load1);
-		ku64(b, "mem_avail_kb", s->health.mem_avail_kb);
-		ku64(b, "disk_avail_kb", s->health.disk_avail_kb);
-		schema_sbuf_putc(b, '}');
-	}
-	return 0;
+	schema_enc_str(b, "agent", s->agent);
+	schema_enc_u64(b, "at", s->at);
+	schema_enc_key(b, "labels");
+	rc = schema_msg_write_labels(b, s->labels, s->nlabels);
+	if (rc < 0)
+		return rc;
+	schema_enc_key(b, "actions");
+	rc = schema_msg_write_actions(b, s->actions, s->nactions);
+	if (rc < 0 || !s->has_health)
+		return rc;
+	schema_enc_key(b, "health");
+	return schema_msg_write_health(b, &s->health);
 }
 
 /* Decodes what was written: any contract rule the struct broke shows up
@@ -269,19 +249,13 @@ self_check(const char *text, size_t len)
 {
 	struct cmdbus_diag diag;
 	struct cmdbus_msg m;
-	struct json_err je;
 	struct dec d;
-	cJSON *root = NULL;
 	int rc;
 
-	rc = schema_json_parse(text, len, &root, &je);
-	if (rc == -ENOMEM)
-		return rc;
-	if (rc < 0)
-		return -EINVAL;
 	schema_dec_init(&d, &diag, NULL, CMDBUS_E_MALFORMED);
-	rc = schema_msg_decode_tree(&d, root, &m);
-	cJSON_Delete(root);
+	/* No size limit: that is the sender's to apply to the envelope. */
+	rc = schema_dec_document(&d, text, len, SIZE_MAX,
+				 schema_msg_decode_tree, &m);
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc < 0)
@@ -295,14 +269,13 @@ cmdbus_msg_encode(const struct cmdbus_msg *m, char **out, size_t *outlen)
 {
 	const char *type = m ? cmdbus_msg_type_name(m->type) : NULL;
 	struct sbuf b;
-	size_t len;
 	int rc = -EINVAL;
 
 	if (!type)
 		return -EINVAL;
 	schema_sbuf_init(&b);
 	schema_sbuf_putc(&b, '{');
-	kstr(&b, "type", type);
+	schema_enc_str(&b, "type", type);
 	switch (m->type) {
 	case CMDBUS_MSG_COMMAND:
 		rc = enc_command(&b, &m->u.command);
@@ -326,19 +299,9 @@ cmdbus_msg_encode(const struct cmdbus_msg *m, char **out, size_t *outlen)
 	schema_sbuf_putc(&b, '}');
 	if (rc == 0)
 		rc = b.err;
-	if (rc < 0) {
-		schema_sbuf_fini(&b);
-		return rc;
-	}
-	rc = self_check(b.d, b.len);
-	if (rc < 0) {
-		schema_sbuf_fini(&b);
-		return rc;
-	}
-	rc = schema_sbuf_steal(&b, out, &len);
-	if (rc == 0 && outlen)
-		*outlen = len;
-	return rc;
+	if (rc == 0)
+		rc = self_check(b.d, b.len);
+	return schema_enc_finish(&b, rc, out, outlen);
 }
 
 void

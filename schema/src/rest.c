@@ -1,75 +1,29 @@
 /* SPDX-License-Identifier: MIT */
-/* REST bodies of the dispatcher: the job request decoded strictly, each
- * refusal naming its field, and the job, execution and error views
- * encoded canonically. */
+/* The job request of the dispatcher's REST API (POST /v1/jobs) decoded
+ * strictly, each refusal naming its field, and the names of job states.
+ * The views the API answers with are in rest_view.c. */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdbus/action.h"
 #include "cmdbus/rest.h"
 #include "common/err.h"
 #include "decode.h"
 
 #define IDEMPOTENCY_KEY_MAX 128
 
-struct devref {
-	const char *name;
-	size_t idx;
-};
-
-static int
-devref_cmp(const void *a, const void *b)
-{
-	const struct devref *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c)
-		return c;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* The index of the first entry that repeats an earlier one, or n. Sorting
- * keeps a 10,000-device request from costing 50 million comparisons. */
-static size_t
-first_duplicate(char (*devs)[CMDBUS_NAME_BUF], size_t n, int *err)
-{
-	struct devref *r;
-	size_t dup = n;
-
-	*err = 0;
-	if (n < 2)
-		return n;
-	r = malloc(n * sizeof(*r));
-	if (!r) {
-		*err = -ENOMEM;
-		return n;
-	}
-	for (size_t i = 0; i < n; i++) {
-		r[i].name = devs[i];
-		r[i].idx = i;
-	}
-	qsort(r, n, sizeof(*r), devref_cmp);
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(r[i - 1].name, r[i].name) == 0 && r[i].idx < dup)
-			dup = r[i].idx;
-	free(r);
-	return dup;
-}
-
 static int
 dec_devices(struct dec *d, const cJSON *a, struct cmdbus_job_request *r)
 {
 	const cJSON *c;
-	size_t n = 0, dup;
+	size_t n, dup;
 	int rc;
 
 	if (!cJSON_IsArray(a))
 		return schema_dec_fail(d, "target.devices",
 				       "'target.devices' must be an array");
-	for (c = a->child; c; c = c->next)
-		n++;
+	n = schema_dec_count(a);
 	if (n == 0 || n > CMDBUS_REST_MAX_DEVICES)
 		return schema_dec_fail(d, "target.devices",
 				       "'target.devices' lists 1..%u devices",
@@ -90,7 +44,10 @@ dec_devices(struct dec *d, const cJSON *a, struct cmdbus_job_request *r)
 			    d, path, "'%s' is not a valid device id", path);
 		memcpy(r->devices[r->ndevices++], s, len + 1);
 	}
-	dup = first_duplicate(r->devices, n, &rc);
+	/* Sorting keeps a 10,000-device request from costing 50 million
+	 * comparisons. */
+	rc =
+	    schema_dec_first_duplicate(r->devices[0], n, CMDBUS_NAME_BUF, &dup);
 	if (rc < 0)
 		return rc;
 	if (dup < n) {
@@ -105,46 +62,16 @@ dec_devices(struct dec *d, const cJSON *a, struct cmdbus_job_request *r)
 static int
 dec_target_labels(struct dec *d, const cJSON *o, struct cmdbus_job_request *r)
 {
-	const cJSON *c;
-	size_t n = 0;
-
 	if (!cJSON_IsObject(o))
 		return schema_dec_fail(d, "target.labels",
 				       "'target.labels' must be an object");
-	for (c = o->child; c; c = c->next)
-		n++;
-	if (n == 0)
+	if (schema_dec_count(o) == 0)
 		return schema_dec_fail(
 		    d, "target.labels",
 		    "'target.labels' needs at least one label");
-	r->labels = calloc(n, sizeof(*r->labels));
-	if (!r->labels)
-		return -ENOMEM;
-	for (c = o->child; c; c = c->next) {
-		struct cmdbus_label *l = &r->labels[r->nlabels];
-		char path[96];
-		size_t len;
-		const char *v;
-
-		if (!cmdbus_valid_label(c->string))
-			return schema_dec_fail(d, "target.labels",
-					       "a label key is 1..64 bytes of "
-					       "[A-Za-z0-9_.-]");
-		schema_dec_path(path, sizeof(path), "target.labels", c->string);
-		v = schema_json_str(c, &len);
-		if (!v || schema_bytes_have_nul(v, len) ||
-		    !cmdbus_valid_label(v))
-			return schema_dec_fail(
-			    d, path,
-			    "a label value is a string of 1..64 "
-			    "bytes of [A-Za-z0-9_.-]");
-		l->key = schema_dec_strdup(c->string, strlen(c->string));
-		l->value = schema_dec_strdup(v, len);
-		r->nlabels++;
-		if (!l->key || !l->value)
-			return -ENOMEM;
-	}
-	return 0;
+	return schema_dec_string_map(d, o, "target.labels",
+				     &schema_dec_label_rule, &r->labels,
+				     &r->nlabels);
 }
 
 static int
@@ -274,8 +201,9 @@ valid_idem_key(const char *s)
 }
 
 static int
-decode_request(struct dec *d, const cJSON *root, struct cmdbus_job_request *r)
+decode_request(struct dec *d, const cJSON *root, void *out)
 {
+	struct cmdbus_job_request *r = out;
 	const cJSON *args;
 	int rc;
 
@@ -320,20 +248,11 @@ cmdbus_job_request_decode(const char *body, size_t len,
 {
 	struct cmdbus_diag spare;
 	struct dec d;
-	cJSON *root = NULL;
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	schema_dec_init(&d, diag, &spare, CMDBUS_E_MALFORMED);
-	rc = schema_dec_parse(&d, body, len, CMDBUS_REST_MAX_BODY, &root);
-	if (rc < 0)
-		return rc;
-	rc = decode_request(&d, root, out);
-	cJSON_Delete(root);
-	if (rc == -ENOMEM)
-		snprintf(d.diag->message, sizeof(d.diag->message),
-			 "out of memory");
-	return rc;
+	return schema_dec_document(&d, body, len, CMDBUS_REST_MAX_BODY,
+				   decode_request, out);
 }
 
 void
@@ -342,11 +261,7 @@ cmdbus_job_request_fini(struct cmdbus_job_request *r)
 	if (!r)
 		return;
 	free(r->devices);
-	for (size_t i = 0; i < r->nlabels; i++) {
-		free(r->labels[i].key);
-		free(r->labels[i].value);
-	}
-	free(r->labels);
+	cmdbus_labels_free(r->labels, r->nlabels);
 	free(r->args_json);
 	memset(r, 0, sizeof(*r));
 }
@@ -375,195 +290,4 @@ cmdbus_job_state_parse(const char *s, enum cmdbus_job_state *out)
 		}
 	}
 	return -ERR_MALFORMED;
-}
-
-/* View encoding: strings come from the dispatcher's database, so they are
- * written lossily rather than trusted to be UTF-8. */
-static void
-key(struct sbuf *b, const char *k)
-{
-	if (b->d && b->len && b->d[b->len - 1] != '{')
-		schema_sbuf_putc(b, ',');
-	schema_json_write_string(b, k, strlen(k));
-	schema_sbuf_putc(b, ':');
-}
-
-static void
-kstr(struct sbuf *b, const char *k, const char *v)
-{
-	key(b, k);
-	schema_json_write_string_lossy(b, v, strlen(v));
-}
-
-static void
-ku64(struct sbuf *b, const char *k, uint64_t v)
-{
-	char tmp[24];
-
-	key(b, k);
-	snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
-	schema_sbuf_puts(b, tmp);
-}
-
-/* Embeds stored JSON text (args, a result payload) after checking it. */
-static int
-kjson(struct sbuf *b, const char *k, const char *text, bool want_object)
-{
-	struct json_err je;
-	cJSON *n = NULL;
-	int rc;
-
-	rc = schema_json_parse(text, strlen(text), &n, &je);
-	if (rc == -ENOMEM)
-		return rc;
-	if (rc < 0)
-		return -EINVAL;
-	if (want_object && !cJSON_IsObject(n)) {
-		cJSON_Delete(n);
-		return -EINVAL;
-	}
-	key(b, k);
-	rc = schema_json_write(n, b);
-	cJSON_Delete(n);
-	return rc;
-}
-
-static int
-write_execution(struct sbuf *b, const struct cmdbus_execution_view *v)
-{
-	const char *st = cmdbus_state_name(v->state);
-	int rc;
-
-	if (!st || !v->id || !v->job || !v->device || !v->action)
-		return -EINVAL;
-	schema_sbuf_putc(b, '{');
-	kstr(b, "id", v->id);
-	kstr(b, "job", v->job);
-	kstr(b, "device", v->device);
-	kstr(b, "action", v->action);
-	kstr(b, "state", st);
-	ku64(b, "created_at", v->created_at);
-	ku64(b, "updated_at", v->updated_at);
-	if (v->published_at)
-		ku64(b, "published_at", v->published_at);
-	if (v->finished_at)
-		ku64(b, "finished_at", v->finished_at);
-	if (v->error_code) {
-		key(b, "error");
-		schema_sbuf_putc(b, '{');
-		kstr(b, "code", v->error_code);
-		kstr(b, "message", v->error_message ? v->error_message : "");
-		schema_sbuf_putc(b, '}');
-	}
-	if (v->late_results)
-		ku64(b, "late_results", v->late_results);
-	if (v->result_json) {
-		rc = kjson(b, "result", v->result_json, true);
-		if (rc < 0)
-			return rc;
-	}
-	schema_sbuf_putc(b, '}');
-	return b->err;
-}
-
-static int
-finish(struct sbuf *b, int rc, char **out, size_t *outlen)
-{
-	size_t len;
-
-	if (rc == 0)
-		rc = b->err;
-	if (rc < 0) {
-		schema_sbuf_fini(b);
-		return rc;
-	}
-	rc = schema_sbuf_steal(b, out, &len);
-	if (rc == 0 && outlen)
-		*outlen = len;
-	return rc;
-}
-
-int
-cmdbus_execution_view_encode(const struct cmdbus_execution_view *v, char **out,
-			     size_t *outlen)
-{
-	struct sbuf b;
-
-	if (!v)
-		return -EINVAL;
-	schema_sbuf_init(&b);
-	return finish(&b, write_execution(&b, v), out, outlen);
-}
-
-static int
-write_job(struct sbuf *b, const struct cmdbus_job_view *v)
-{
-	const char *st = cmdbus_job_state_name(v->state);
-	int rc;
-
-	if (!st || !v->id || !v->action || (v->nexecutions && !v->executions))
-		return -EINVAL;
-	schema_sbuf_putc(b, '{');
-	kstr(b, "id", v->id);
-	kstr(b, "state", st);
-	kstr(b, "action", v->action);
-	rc = kjson(b, "args", v->args_json ? v->args_json : "{}", true);
-	if (rc < 0)
-		return rc;
-	ku64(b, "timeout_ms", v->timeout_ms);
-	ku64(b, "ttl_ms", v->ttl_ms);
-	key(b, "stream");
-	schema_sbuf_puts(b, v->stream ? "true" : "false");
-	ku64(b, "created_at", v->created_at);
-	if (v->finished_at)
-		ku64(b, "finished_at", v->finished_at);
-	key(b, "counts");
-	schema_sbuf_putc(b, '{');
-	for (unsigned i = 0; i < CMDBUS_STATE_COUNT; i++)
-		if (v->counts[i])
-			ku64(b, cmdbus_state_name((enum cmdbus_state)i),
-			     v->counts[i]);
-	schema_sbuf_putc(b, '}');
-	key(b, "executions");
-	schema_sbuf_putc(b, '[');
-	for (size_t i = 0; i < v->nexecutions; i++) {
-		if (i)
-			schema_sbuf_putc(b, ',');
-		rc = write_execution(b, &v->executions[i]);
-		if (rc < 0)
-			return rc;
-	}
-	schema_sbuf_putc(b, ']');
-	schema_sbuf_putc(b, '}');
-	return b->err;
-}
-
-int
-cmdbus_job_view_encode(const struct cmdbus_job_view *v, char **out,
-		       size_t *outlen)
-{
-	struct sbuf b;
-
-	if (!v)
-		return -EINVAL;
-	schema_sbuf_init(&b);
-	return finish(&b, write_job(&b, v), out, outlen);
-}
-
-int
-cmdbus_error_body_encode(const char *code, const char *message,
-			 const char *field, char **out, size_t *outlen)
-{
-	struct sbuf b;
-
-	if (!code || !*code)
-		return -EINVAL;
-	schema_sbuf_init(&b);
-	schema_sbuf_puts(&b, "{\"error\":{");
-	kstr(&b, "code", code);
-	kstr(&b, "message", message ? message : "");
-	if (field && *field)
-		kstr(&b, "field", field);
-	schema_sbuf_puts(&b, "}}");
-	return finish(&b, 0, out, outlen);
 }

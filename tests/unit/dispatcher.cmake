@@ -7,6 +7,7 @@ cmdbus_unit_test(dispatcher_lifecycle
   LIBS dispatcher_core)
 cmdbus_unit_test(dispatcher_jobs
   SOURCES unit/test_dispatcher_jobs.c unit/test_dispatcher_fakes.c
+          unit/test_schema_files.c
   LIBS dispatcher_core)
 cmdbus_unit_test(dispatcher_ingest
   SOURCES unit/test_dispatcher_ingest.c unit/test_dispatcher_fakes.c

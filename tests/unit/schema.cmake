@@ -6,14 +6,17 @@ cmdbus_unit_test(schema_json SOURCES unit/test_schema_json.c
 target_include_directories(test_schema_json PRIVATE
                            ${PROJECT_SOURCE_DIR}/schema/src)
 cmdbus_unit_test(schema_vectors SOURCES unit/test_schema_vectors.c
+                 unit/test_schema_files.c
                  LIBS cmdbus_schema)
 cmdbus_unit_test(schema_topic SOURCES unit/test_schema_topic.c
                  LIBS cmdbus_schema)
 cmdbus_unit_test(schema_msg SOURCES unit/test_schema_msg.c
                  LIBS cmdbus_schema)
 cmdbus_unit_test(schema_envelope SOURCES unit/test_schema_envelope.c
+                 unit/test_schema_files.c
                  LIBS cmdbus_schema)
 cmdbus_unit_test(schema_rest SOURCES unit/test_schema_rest.c
+                 unit/test_schema_files.c
                  LIBS cmdbus_schema)
 cmdbus_unit_test(schema_action SOURCES unit/test_schema_action.c
                  LIBS cmdbus_schema)

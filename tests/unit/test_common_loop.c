@@ -385,6 +385,57 @@ test_prepare_bounds_wait(void **state)
 	loop_free(l);
 }
 
+struct hook {
+	int calls;
+	int stop_at;	     /* stops the loop on this call; 0: never */
+	struct hook *victim; /* removed, with this hook, on its second call */
+	int del_self, del_victim;
+};
+
+static uint64_t
+counting_hook(struct loop *l, void *ud)
+{
+	struct hook *h = ud;
+
+	h->calls++;
+	if (h->victim != NULL && h->calls == 2) {
+		h->del_self = loop_del_prepare(l, counting_hook, h);
+		h->del_victim = loop_del_prepare(l, counting_hook, h->victim);
+	}
+	if (h->calls == h->stop_at)
+		loop_stop(l);
+	return 2;
+}
+
+static void
+test_prepare_removed(void **state)
+{
+	struct loop *l = loop_new();
+	struct hook c = {0}, b = {.stop_at = 4}, a = {.victim = &c};
+
+	(void)state;
+	assert_non_null(l);
+	/* One function, three hooks told apart by their user data. */
+	assert_int_equal(loop_add_prepare(l, counting_hook, &a), 0);
+	assert_int_equal(loop_add_prepare(l, counting_hook, &b), 0);
+	assert_int_equal(loop_add_prepare(l, counting_hook, &c), 0);
+	assert_int_equal(loop_add_timer(l, 2000, 0, watchdog, NULL, NULL), 0);
+	assert_int_equal(loop_run(l), 0);
+	/* a removed itself and c in the second iteration, before c's turn
+	 * in it; b ran on alone. */
+	assert_int_equal(a.del_self, 0);
+	assert_int_equal(a.del_victim, 0);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(b.calls, 4);
+	assert_int_equal(loop_del_prepare(l, counting_hook, &a), -ENOENT);
+	assert_int_equal(loop_del_prepare(l, counting_hook, &c), -ENOENT);
+	assert_int_equal(loop_del_prepare(l, counting_hook, &b), 0);
+	assert_int_equal(loop_del_prepare(l, counting_hook, &b), -ENOENT);
+	assert_int_equal(loop_del_prepare(l, NULL, NULL), -ENOENT);
+	loop_free(l);
+}
+
 static void
 stop_from_cb(struct loop *l, uint64_t id, void *ud)
 {
@@ -440,6 +491,7 @@ main(void)
 	    cmocka_unit_test(test_write_and_mod),
 	    cmocka_unit_test(test_signal),
 	    cmocka_unit_test(test_prepare_bounds_wait),
+	    cmocka_unit_test(test_prepare_removed),
 	    cmocka_unit_test(test_stop_after_current_callback),
 	    cmocka_unit_test(test_bad_args),
 	};

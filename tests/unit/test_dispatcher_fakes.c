@@ -6,10 +6,17 @@
 #include "test_dispatcher_fakes.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cmocka.h>
+
+#include "cmdbus/action.h"
+#include "cmdbus/rest.h"
 #include "common/err.h"
 
 static char *
@@ -298,26 +305,27 @@ device_list(void *ud, struct device_list *out)
 	return 0;
 }
 
-/* Every "k":"v" pair of the filter must appear in the device's labels;
- * label keys and values hold no quotes, so a substring match is exact
- * once the pair is anchored on its quotes. */
+/* Every label of the filter must be among the device's; both are label
+ * objects as the schema library writes them. */
 static bool
 labels_match(const char *filter, const char *labels)
 {
-	const char *p = filter;
-	while ((p = strchr(p, '"')) != NULL) {
-		const char *kend = strchr(p + 1, '"');
-		const char *vstart = kend ? strchr(kend + 1, '"') : NULL;
-		const char *vend = vstart ? strchr(vstart + 1, '"') : NULL;
-		if (!vend)
-			break;
-		char pair[300];
-		snprintf(pair, sizeof pair, "%.*s", (int)(vend - p + 1), p);
-		if (!labels || !strstr(labels, pair))
-			return false;
-		p = vend + 1;
-	}
-	return true;
+	struct cmdbus_label *f = NULL, *l = NULL;
+	size_t nf = 0, nl = 0, hits = 0;
+	bool ok =
+	    cmdbus_flat_args_decode(filter, &f, &nf, NULL) == 0 &&
+	    cmdbus_flat_args_decode(labels ? labels : "{}", &l, &nl, NULL) == 0;
+
+	if (ok)
+		for (size_t i = 0; i < nf; i++)
+			for (size_t k = 0; k < nl; k++)
+				if (strcmp(f[i].key, l[k].key) == 0 &&
+				    strcmp(f[i].value, l[k].value) == 0)
+					hits++;
+	cmdbus_labels_free(f, nf);
+	cmdbus_labels_free(l, nl);
+	/* Keys are unique on both sides: one hit per filter label. */
+	return ok && hits == nf;
 }
 
 static int
@@ -367,23 +375,26 @@ void
 fake_store_add_device(struct fake_store *fs, const char *id,
 		      const char *const *labels, size_t n)
 {
+	struct cmdbus_label l[8];
+	char kv[8][160];
 	struct device_rec d;
-	char json[1024] = "{";
 
+	assert_true(n <= 8);
 	memset(&d, 0, sizeof d);
 	snprintf(d.id, sizeof d.id, "%s", id);
 	d.online = true;
 	snprintf(d.boot_id, sizeof d.boot_id, "BOOT0000000000000000000000");
 	for (size_t i = 0; i < n; i++) {
-		const char *eq = strchr(labels[i], '=');
-		size_t used = strlen(json);
-		snprintf(json + used, sizeof json - used, "%s\"%.*s\":\"%s\"",
-			 i ? "," : "", (int)(eq - labels[i]), labels[i],
-			 eq + 1);
+		snprintf(kv[i], sizeof kv[i], "%s", labels[i]);
+		l[i].key = kv[i];
+		l[i].value = strchr(kv[i], '=');
+		assert_non_null(l[i].value);
+		*l[i].value++ = '\0';
 	}
-	strncat(json, "}", sizeof json - strlen(json) - 1);
-	d.labels_json = json;
+	assert_int_equal(
+	    cmdbus_status_labels_encode(l, n, &d.labels_json, NULL), 0);
 	device_put(fs, &d);
+	free(d.labels_json);
 }
 
 /* ---- bus ---- */

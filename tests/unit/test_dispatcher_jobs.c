@@ -21,6 +21,7 @@
 #include "core.h"
 #include "jobs.h"
 #include "test_dispatcher_fakes.h"
+#include "test_schema_files.h"
 
 #define T0 1763700000000ull
 #define DAY 86400000ull
@@ -512,17 +513,6 @@ test_publish_error_counted(void **state)
 	assert_int_equal(f->bus.n, 1);
 }
 
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	assert_non_null(fp);
-	char *buf = calloc(1, 65536);
-	*len = fread(buf, 1, 65535, fp);
-	fclose(fp);
-	return buf;
-}
-
 static void
 test_signed_commands_verify(void **state)
 {
@@ -532,10 +522,10 @@ test_signed_commands_verify(void **state)
 	char *pem;
 
 	(void)state;
-	pem = read_file(CMDBUS_VECTORS_DIR "/keys/test-2026a.key.pem", &len);
+	pem = test_vector_read("keys/test-2026a.key.pem", &len);
 	assert_int_equal(cmdbus_key_from_pem(pem, len, "test-2026a", &priv), 0);
 	free(pem);
-	pem = read_file(CMDBUS_VECTORS_DIR "/keys/test-2026a.pub.pem", &len);
+	pem = test_vector_read("keys/test-2026a.pub.pem", &len);
 	assert_int_equal(cmdbus_key_from_pem(pem, len, "test-2026a", &pub), 0);
 	free(pem);
 

@@ -15,6 +15,7 @@
 
 #include "cmdbus/envelope.h"
 #include "common/err.h"
+#include "test_schema_files.h"
 
 #define ID "01JD3QX4Z5W8K2N7R9T1V3B6YC"
 static const char payload[] =
@@ -28,18 +29,15 @@ struct keys {
 static struct cmdbus_key *
 load(const char *file, const char *kid)
 {
-	char path[512];
-	char buf[4096];
+	char rel[128];
 	struct cmdbus_key *k = NULL;
 	size_t n;
-	FILE *f;
+	char *pem;
 
-	snprintf(path, sizeof(path), "%s/keys/%s", CMDBUS_VECTORS_DIR, file);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	assert_int_equal(cmdbus_key_from_pem(buf, n, kid, &k), 0);
+	snprintf(rel, sizeof(rel), "keys/%s", file);
+	pem = test_vector_read(rel, &n);
+	assert_int_equal(cmdbus_key_from_pem(pem, n, kid, &k), 0);
+	free(pem);
 	return k;
 }
 
@@ -313,21 +311,7 @@ test_rotation_and_kids(void **state)
 			 -ERR_BAD_SIGNATURE);
 	assert_string_equal(d.field, "kid");
 	/* Key b claiming to be key a. */
-	{
-		char pem[4096];
-		char path[512];
-		size_t n;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/keys/test-2026b.key.pem",
-			 CMDBUS_VECTORS_DIR);
-		f = fopen(path, "rb");
-		assert_non_null(f);
-		n = fread(pem, 1, sizeof(pem), f);
-		fclose(f);
-		assert_int_equal(
-		    cmdbus_key_from_pem(pem, n, "test-2026a", &b_as_a), 0);
-	}
+	b_as_a = load("test-2026b.key.pem", "test-2026a");
 	assert_int_equal(cmdbus_envelope_wrap(CMDBUS_KIND_RESULT, payload,
 					      strlen(payload), b_as_a, &forged,
 					      &lf),

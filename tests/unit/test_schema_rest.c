@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* REST bodies: the job request with its defaults and refusals, and the
- * job, execution and error views, compared byte for byte with the golden
- * vectors under tests/vectors/rest/valid. */
+ * job, execution, device, health and error views, compared byte for byte
+ * with the golden vectors under tests/vectors/rest/valid. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,34 +16,14 @@
 
 #include "cmdbus/rest.h"
 #include "common/err.h"
+#include "test_schema_files.h"
 
 #define ID "01JD3QX4Z5W8K2N7R9T1V3B6YC"
 #define ID2 "01JD3QX4Z5W8K2N7R9T1V3B6YD"
 #define JOB "01JD3QWZ8M2P4R6T8V0X2Z4B6D"
 #define IAT 1763700000000ull
 #define EXP 1763786400000ull
-
-static char *
-slurp(const char *rel)
-{
-	char path[512];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", CMDBUS_VECTORS_DIR, rel);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
+#define BOOT "01JD3PA7C9E1G3J5K7M9N1Q3S5"
 
 static int
 decode(const char *s, struct cmdbus_job_request *r, struct cmdbus_diag *d)
@@ -306,7 +287,7 @@ test_execution_view(void **state)
 
 	(void)state;
 	/* Take the result payload from the vector so both are the same. */
-	want = slurp("rest/valid/execution-view.json");
+	want = test_vector_read("rest/valid/execution-view.json", NULL);
 	start = strstr(want, "\"result\":") + strlen("\"result\":");
 	end = want + strlen(want) - 1; /* the view's closing brace */
 	vec_result = malloc((size_t)(end - start) + 1);
@@ -335,7 +316,7 @@ test_execution_view(void **state)
 
 	v = exec_expired("never delivered before exp");
 	v.late_results = 1;
-	want = slurp("rest/valid/execution-view-expired.json");
+	want = test_vector_read("rest/valid/execution-view-expired.json", NULL);
 	assert_int_equal(cmdbus_execution_view_encode(&v, &out, &len), 0);
 	assert_string_equal(out, want);
 	free(out);
@@ -348,7 +329,8 @@ test_job_view(void **state)
 {
 	struct cmdbus_execution_view ex[2];
 	struct cmdbus_job_view j = {0};
-	char *want = slurp("rest/valid/job-view.json"), *vec_result;
+	char *want = test_vector_read("rest/valid/job-view.json", NULL),
+	     *vec_result;
 	char *out = NULL, *start, *end;
 	size_t len;
 
@@ -405,7 +387,8 @@ test_job_view(void **state)
 static void
 test_error_body(void **state)
 {
-	char *want = slurp("rest/valid/error-body.json"), *out = NULL;
+	char *want = test_vector_read("rest/valid/error-body.json", NULL),
+	     *out = NULL;
 	size_t len;
 
 	(void)state;
@@ -430,6 +413,202 @@ test_error_body(void **state)
 	assert_int_equal(cmdbus_error_body_encode(NULL, "m", NULL, &out, &len),
 			 -EINVAL);
 	free(want);
+}
+
+/* A device as the dispatcher keeps it: the parts of its last online
+ * status as JSON text. */
+struct stored_device {
+	struct cmdbus_msg m;
+	char *labels, *actions, *health;
+};
+
+static void
+store_status(struct stored_device *sd, const char *vector)
+{
+	char *p = test_vector_read(vector, NULL);
+	struct cmdbus_status *st = &sd->m.u.status;
+
+	assert_int_equal(cmdbus_msg_decode(p, strlen(p), &sd->m, NULL), 0);
+	assert_int_equal(sd->m.type, CMDBUS_MSG_STATUS);
+	free(p);
+	assert_int_equal(cmdbus_status_labels_encode(st->labels, st->nlabels,
+						     &sd->labels, NULL),
+			 0);
+	assert_int_equal(cmdbus_status_actions_encode(st->actions, st->nactions,
+						      &sd->actions, NULL),
+			 0);
+	assert_int_equal(
+	    cmdbus_status_health_encode(&st->health, &sd->health, NULL), 0);
+}
+
+static void
+stored_device_fini(struct stored_device *sd)
+{
+	cmdbus_msg_fini(&sd->m);
+	free(sd->labels);
+	free(sd->actions);
+	free(sd->health);
+}
+
+static void
+test_device_view(void **state)
+{
+	struct stored_device sd;
+	struct cmdbus_device_view v[2];
+	char *want, *out = NULL;
+	size_t len;
+
+	(void)state;
+	store_status(&sd, "payload/valid/status-online.json");
+	assert_string_equal(sd.labels, "{\"site\":\"sz\",\"role\":\"web\"}");
+	memset(v, 0, sizeof(v));
+	v[0].id = "dev-1";
+	v[0].online = true;
+	v[0].last_seen = IAT + 40;
+	v[0].boot_id = sd.m.u.status.boot_id;
+	v[0].agent = sd.m.u.status.agent;
+	v[0].labels_json = sd.labels;
+	v[0].actions_json = sd.actions;
+	v[0].health_json = sd.health;
+	want = test_vector_read("rest/valid/device-view.json", NULL);
+	assert_int_equal(cmdbus_device_view_encode(&v[0], &out, &len), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+	free(out);
+	free(want);
+
+	/* Seen only through its will: no agent, no labels, no actions. */
+	v[1].id = "dev-2";
+	v[1].last_seen = EXP;
+	v[1].boot_id = BOOT;
+	v[1].agent = "";
+	want =
+	    test_vector_read("rest/valid/device-view-never-online.json", NULL);
+	assert_int_equal(cmdbus_device_view_encode(&v[1], &out, &len), 0);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+
+	want = test_vector_read("rest/valid/devices-view.json", NULL);
+	assert_int_equal(cmdbus_device_list_encode(v, 2, &out, &len), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+	free(out);
+	free(want);
+	assert_int_equal(cmdbus_device_list_encode(NULL, 0, &out, &len), 0);
+	assert_string_equal(out, "{\"devices\":[]}");
+	free(out);
+
+	/* Stored text is embedded canonically, and only of the right
+	 * kind. */
+	v[1].labels_json = "{ \"site\" : \"lab\" }";
+	assert_int_equal(cmdbus_device_view_encode(&v[1], &out, &len), 0);
+	assert_non_null(strstr(out, ",\"labels\":{\"site\":\"lab\"},"));
+	free(out);
+	v[1].labels_json = "[]";
+	assert_int_equal(cmdbus_device_view_encode(&v[1], &out, &len), -EINVAL);
+	v[1].labels_json = "{\"a\":\"b\",\"a\":\"c\"}";
+	assert_int_equal(cmdbus_device_view_encode(&v[1], &out, &len), -EINVAL);
+	v[1].labels_json = NULL;
+	v[1].actions_json = "{}";
+	assert_int_equal(cmdbus_device_view_encode(&v[1], &out, &len), -EINVAL);
+	v[1].actions_json = NULL;
+	v[1].health_json = "[1]";
+	assert_int_equal(cmdbus_device_view_encode(&v[1], &out, &len), -EINVAL);
+	/* One bad entry fails the whole list. */
+	out = NULL;
+	assert_int_equal(cmdbus_device_list_encode(v, 2, &out, &len), -EINVAL);
+	assert_null(out);
+	v[1].health_json = NULL;
+	v[1].boot_id = NULL;
+	assert_int_equal(cmdbus_device_view_encode(&v[1], &out, &len), -EINVAL);
+	stored_device_fini(&sd);
+}
+
+static void
+test_status_parts(void **state)
+{
+	char site[] = "site", lab[] = "lab", rack[] = "rack.no", b4[] = "4-b";
+	char spaced[] = "a b", service[] = "service", empty[] = "";
+	char pattern[] = "^(nginx|sshd)$";
+	struct cmdbus_label l[2] = {{site, lab}, {rack, b4}};
+	struct cmdbus_param p[1] = {{service, pattern}};
+	struct cmdbus_action_desc a[2] = {
+	    {.name = "ping"}, {.name = "restart", .params = p, .nparams = 1}};
+	struct cmdbus_health h = {1, 1.5, 2, 3};
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(cmdbus_status_labels_encode(l, 2, &out, NULL), 0);
+	assert_string_equal(out, "{\"site\":\"lab\",\"rack.no\":\"4-b\"}");
+	free(out);
+	assert_int_equal(cmdbus_status_labels_encode(NULL, 0, &out, NULL), 0);
+	assert_string_equal(out, "{}");
+	free(out);
+	assert_int_equal(cmdbus_status_actions_encode(a, 2, &out, NULL), 0);
+	assert_string_equal(out,
+			    "[{\"name\":\"ping\"},{\"name\":\"restart\","
+			    "\"params\":{\"service\":\"^(nginx|sshd)$\"}}]");
+	free(out);
+	assert_int_equal(cmdbus_status_actions_encode(NULL, 0, &out, NULL), 0);
+	assert_string_equal(out, "[]");
+	free(out);
+	assert_int_equal(cmdbus_status_health_encode(&h, &out, NULL), 0);
+	assert_string_equal(out, "{\"uptime_s\":1,\"load1\":1.5,"
+				 "\"mem_avail_kb\":2,\"disk_avail_kb\":3}");
+	free(out);
+
+	/* What breaks the contract is refused, never written. */
+	out = NULL;
+	assert_int_equal(cmdbus_status_labels_encode(NULL, 1, &out, NULL),
+			 -EINVAL);
+	l[1].value = spaced;
+	assert_int_equal(cmdbus_status_labels_encode(l, 2, &out, NULL),
+			 -EINVAL);
+	l[1].value = NULL;
+	assert_int_equal(cmdbus_status_labels_encode(l, 2, &out, NULL),
+			 -EINVAL);
+	snprintf(a[0].name, sizeof(a[0].name), "Ping");
+	assert_int_equal(cmdbus_status_actions_encode(a, 2, &out, NULL),
+			 -EINVAL);
+	snprintf(a[0].name, sizeof(a[0].name), "ping");
+	p[0].pattern = empty;
+	assert_int_equal(cmdbus_status_actions_encode(a, 2, &out, NULL),
+			 -EINVAL);
+	a[1].params = NULL;
+	assert_int_equal(cmdbus_status_actions_encode(a, 2, &out, NULL),
+			 -EINVAL);
+	h.load1 = -0.5;
+	assert_int_equal(cmdbus_status_health_encode(&h, &out, NULL), -EINVAL);
+	h.load1 = NAN;
+	assert_int_equal(cmdbus_status_health_encode(&h, &out, NULL), -EINVAL);
+	assert_int_equal(cmdbus_status_health_encode(NULL, &out, NULL),
+			 -EINVAL);
+	assert_null(out);
+}
+
+static void
+test_healthz(void **state)
+{
+	char *want, *out = NULL;
+	size_t len;
+
+	(void)state;
+	want = test_vector_read("rest/valid/health-ok.json", NULL);
+	assert_int_equal(cmdbus_healthz_encode(true, true, &out, &len), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+	free(out);
+	free(want);
+	want = test_vector_read("rest/valid/health-unavailable.json", NULL);
+	assert_int_equal(cmdbus_healthz_encode(true, false, &out, &len), 0);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+	assert_int_equal(cmdbus_healthz_encode(false, true, &out, &len), 0);
+	assert_string_equal(out, "{\"status\":\"unavailable\",\"database\":"
+				 "false,\"broker\":true}");
+	free(out);
 }
 
 static void
@@ -459,6 +638,9 @@ main(void)
 	    cmocka_unit_test(test_execution_view),
 	    cmocka_unit_test(test_job_view),
 	    cmocka_unit_test(test_error_body),
+	    cmocka_unit_test(test_device_view),
+	    cmocka_unit_test(test_status_parts),
+	    cmocka_unit_test(test_healthz),
 	    cmocka_unit_test(test_job_states),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

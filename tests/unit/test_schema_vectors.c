@@ -16,30 +16,7 @@
 #include "cmdbus/envelope.h"
 #include "cmdbus/msg.h"
 #include "cmdbus/rest.h"
-
-static char *
-slurp(const char *rel, size_t *len)
-{
-	char path[512];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", CMDBUS_VECTORS_DIR, rel);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
+#include "test_schema_files.h"
 
 struct keys {
 	struct cmdbus_key *k[2];
@@ -56,7 +33,7 @@ load_keys(struct keys *ks)
 		char *pem;
 
 		snprintf(rel, sizeof(rel), "keys/%s.pub.pem", kids[i]);
-		pem = slurp(rel, &len);
+		pem = test_vector_read(rel, &len);
 		assert_int_equal(
 		    cmdbus_key_from_pem(pem, len, kids[i], &ks->k[i]), 0);
 		free(pem);
@@ -107,7 +84,7 @@ run_payload(const char *path, const struct expect *e)
 	struct cmdbus_diag d;
 	struct cmdbus_msg m;
 	size_t len, olen;
-	char *text = slurp(path, &len), *out = NULL;
+	char *text = test_vector_read(path, &len), *out = NULL;
 	int rc;
 
 	rc = cmdbus_msg_decode(text, len, &m, &d);
@@ -146,7 +123,7 @@ run_envelope(const char *path, const struct expect *e, const char *opts,
 	struct cmdbus_envelope env;
 	struct cmdbus_diag d;
 	size_t len, ntrusted = 0;
-	char *text = slurp(path, &len);
+	char *text = test_vector_read(path, &len);
 	int rc;
 
 	if (strstr(opts, "kind=result"))
@@ -187,7 +164,7 @@ run_job_request(const char *path, const struct expect *e)
 	struct cmdbus_job_request r;
 	struct cmdbus_diag d;
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text = test_vector_read(path, &len);
 	int rc;
 
 	rc = cmdbus_job_request_decode(text, len, &r, &d);
@@ -207,7 +184,7 @@ test_manifest(void **state)
 {
 	struct keys ks;
 	size_t len, counted = 0, valid = 0, invalid = 0;
-	char *mf = slurp("MANIFEST", &len), *save = NULL, *line;
+	char *mf = test_vector_read("MANIFEST", &len), *save = NULL, *line;
 
 	(void)state;
 	load_keys(&ks);

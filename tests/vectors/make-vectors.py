@@ -206,7 +206,7 @@ valid("result-lost", result(
     error={"code": "interrupted", "message": "the agent restarted while "
            "the command ran"}), "result")
 
-valid("status-online", {
+status_online = {
     "type": "status", "device": "dev-1", "online": True, "boot_id": BOOT,
     "agent": "cmdbus-agent/0.1.0", "at": IAT,
     "labels": {"site": "sz", "role": "web"},
@@ -214,7 +214,8 @@ valid("status-online", {
                 {"name": "restart",
                  "params": {"service": "^(nginx|sshd)$"}}],
     "health": {"uptime_s": 86400, "load1": 0.25, "mem_avail_kb": 1048576,
-               "disk_avail_kb": 20971520}}, "status")
+               "disk_avail_kb": 20971520}}
+valid("status-online", status_online, "status")
 valid("status-online-minimal", {
     "type": "status", "device": "dev-1", "online": True, "boot_id": BOOT,
     "agent": "cmdbus-agent/0.1.0", "at": IAT, "labels": {},
@@ -656,6 +657,23 @@ rest_valid("error-body", {"error": {"code": "malformed",
                                     "twice",
                                     "field": "target.devices[2]"}},
            "rest-error")
+# A device as the dispatcher shows it after the status-online payload
+# (test_schema_rest builds it from that vector), and one only ever seen
+# through its will.
+device = {"id": "dev-1", "online": True, "last_seen": IAT + 40,
+          "boot_id": BOOT}
+for k in ("agent", "labels", "actions", "health"):
+    device[k] = status_online[k]
+device_will = {"id": "dev-2", "online": False, "last_seen": EXP,
+               "boot_id": BOOT, "labels": {}, "actions": []}
+rest_valid("device-view", device, "rest-device")
+rest_valid("device-view-never-online", device_will, "rest-device")
+rest_valid("devices-view", {"devices": [device, device_will]},
+           "rest-devices")
+rest_valid("health-ok", {"status": "ok", "database": True, "broker": True},
+           "rest-health")
+rest_valid("health-unavailable", {"status": "unavailable", "database": True,
+                                  "broker": False}, "rest-health")
 
 # ---------------------------------------------------------------- manifest
 with open(os.path.join(HERE, "MANIFEST"), "w") as f:

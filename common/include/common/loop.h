@@ -50,6 +50,9 @@ int loop_add_signal(struct loop *l, int signo, loop_signal_fn *cb, void *ud);
 
 /* Adds a hook that runs before every wait. */
 int loop_add_prepare(struct loop *l, loop_prepare_fn *cb, void *ud);
+/* Removes the hook added with this cb and ud; safe from inside a hook,
+ * its own included. -ENOENT if there is none. */
+int loop_del_prepare(struct loop *l, loop_prepare_fn *cb, void *ud);
 
 /* Runs until loop_stop(); 0, or -errno if poll fails for good. */
 int loop_run(struct loop *l);

@@ -259,6 +259,69 @@ store_tx_rollback(struct store *s)
 	(void)store_run(s, S_ROLLBACK, "rollback");
 }
 
+int
+store_tx_end(struct store *s, int rc)
+{
+	if (rc == 0)
+		rc = store_tx_commit(s);
+	if (rc < 0)
+		store_tx_rollback(s);
+	return rc;
+}
+
+int
+store_get(struct store *s, enum stmt_id id_stmt, const char *id, const char *op,
+	  store_row_fn *row, void *out, size_t size)
+{
+	sqlite3_stmt *st = store_stmt(s, id_stmt);
+	int rc, src;
+
+	memset(out, 0, size);
+	store_bind_text(st, 1, id);
+	src = sqlite3_step(st);
+
+	if (src == SQLITE_ROW)
+		rc = row(st, out);
+	else if (src == SQLITE_DONE)
+		rc = -ERR_NOT_FOUND;
+	else
+		rc = store_fail(s, op, src);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_rows(struct store *s, sqlite3_stmt *st, const char *op, size_t size,
+	   store_row_fn *row, void **v, size_t *n)
+{
+	char *arr = NULL;
+	size_t cap = 0;
+	int rc = 0, src;
+
+	*n = 0;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char *na = realloc(arr, ncap * size);
+			if (!na) {
+				rc = -ENOMEM;
+				break;
+			}
+			arr = na;
+			cap = ncap;
+		}
+		rc = row(st, arr + *n * size);
+		if (rc < 0)
+			break;
+		(*n)++;
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = store_fail(s, op, src);
+	sqlite3_reset(st);
+	*v = arr;
+	return rc;
+}
+
 void
 store_col_copy(sqlite3_stmt *st, int i, char *out, size_t outlen)
 {

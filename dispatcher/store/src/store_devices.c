@@ -33,8 +33,9 @@ store_device_put(void *ud, const struct device_rec *d)
 }
 
 static int
-store_device_row(sqlite3_stmt *st, struct device_rec *d)
+store_device_row(sqlite3_stmt *st, void *out)
 {
+	struct device_rec *d = out;
 	int rc = 0;
 
 	memset(d, 0, sizeof *d);
@@ -56,56 +57,29 @@ store_device_row(sqlite3_stmt *st, struct device_rec *d)
 int
 store_device_get(void *ud, const char *id, struct device_rec *out)
 {
-	struct store *s = ud;
-	sqlite3_stmt *st = store_stmt(s, S_DEVICE_GET);
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	store_bind_text(st, 1, id);
-	int src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		rc = store_device_row(st, out);
-	else if (src == SQLITE_DONE)
-		rc = -ERR_NOT_FOUND;
-	else
-		rc = store_fail(s, "device_get", src);
-	sqlite3_reset(st);
-	return rc;
+	return store_get(ud, S_DEVICE_GET, id, "device_get", store_device_row,
+			 out, sizeof *out);
 }
 
 int
 store_device_list(void *ud, struct device_list *out)
 {
 	struct store *s = ud;
-	sqlite3_stmt *st = store_stmt(s, S_DEVICE_LIST);
-	size_t cap = 0;
-	int rc = 0, src;
+	void *v = NULL;
+	int rc = store_rows(s, store_stmt(s, S_DEVICE_LIST), "device_list",
+			    sizeof *out->v, store_device_row, &v, &out->n);
 
-	out->v = NULL;
-	out->n = 0;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct device_rec *nv =
-			    realloc(out->v, ncap * sizeof *nv);
-			if (!nv) {
-				rc = -ENOMEM;
-				break;
-			}
-			out->v = nv;
-			cap = ncap;
-		}
-		rc = store_device_row(st, &out->v[out->n]);
-		if (rc < 0)
-			break;
-		out->n++;
-	}
-	if (rc == 0 && src != SQLITE_DONE)
-		rc = store_fail(s, "device_list", src);
-	sqlite3_reset(st);
+	out->v = v;
 	if (rc < 0)
 		device_list_fini(out);
 	return rc;
+}
+
+static int
+store_name_row(sqlite3_stmt *st, void *out)
+{
+	store_col_copy(st, 0, out, CMDBUS_NAME_BUF);
+	return 0;
 }
 
 int
@@ -113,35 +87,18 @@ store_devices_match(void *ud, const char *labels_json, struct name_list *out)
 {
 	struct store *s = ud;
 	sqlite3_stmt *st;
-	size_t cap = 0;
-	int rc = 0, src;
+	void *v = NULL;
+	int rc;
 
-	out->v = NULL;
-	out->n = 0;
 	if (labels_json) {
 		st = store_stmt(s, S_DEVICES_MATCH);
 		store_bind_text(st, 1, labels_json);
 	} else {
 		st = store_stmt(s, S_DEVICES_ALL);
 	}
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			char(*nv)[CMDBUS_NAME_BUF] =
-			    realloc(out->v, ncap * sizeof *nv);
-			if (!nv) {
-				rc = -ENOMEM;
-				break;
-			}
-			out->v = nv;
-			cap = ncap;
-		}
-		store_col_copy(st, 0, out->v[out->n], sizeof out->v[out->n]);
-		out->n++;
-	}
-	if (rc == 0 && src != SQLITE_DONE)
-		rc = store_fail(s, "devices_match", src);
-	sqlite3_reset(st);
+	rc = store_rows(s, st, "devices_match", sizeof *out->v, store_name_row,
+			&v, &out->n);
+	out->v = v;
 	if (rc < 0)
 		name_list_fini(out);
 	return rc;

@@ -49,57 +49,47 @@ store_job_create(void *ud, const struct job_rec *job,
 		store_bind_u64(st, 7, e->exp_at);
 		rc = store_run(s, S_EXEC_INSERT, "exec_insert");
 	}
-	if (rc == 0)
-		rc = store_tx_commit(s);
+	return store_tx_end(s, rc);
+}
+
+static int
+store_job_row(sqlite3_stmt *st, void *out)
+{
+	struct job_rec *j = out;
+	int rc = 0;
+
+	memset(j, 0, sizeof *j);
+	store_col_copy(st, 0, j->id, sizeof j->id);
+	store_col_copy(st, 1, j->action, sizeof j->action);
+	j->args_json = store_col_dup(st, 2, &rc);
+	const unsigned char *state = sqlite3_column_text(st, 3);
+	if (!state ||
+	    cmdbus_job_state_parse((const char *)state, &j->state) < 0)
+		j->state = CMDBUS_JOB_RUNNING;
+	j->created_at = store_col_u64(st, 4);
+	j->finished_at = store_col_u64(st, 5);
+	j->timeout_ms = store_col_u64(st, 6);
+	j->ttl_ms = store_col_u64(st, 7);
+	j->stream = sqlite3_column_int(st, 8) != 0;
+	store_col_copy(st, 9, j->idempotency_key, sizeof j->idempotency_key);
 	if (rc < 0)
-		store_tx_rollback(s);
+		job_rec_fini(j);
 	return rc;
 }
 
 int
 store_job_get(void *ud, const char *id, struct job_rec *out)
 {
-	struct store *s = ud;
-	sqlite3_stmt *st = store_stmt(s, S_JOB_GET);
-	int rc = 0;
-
-	memset(out, 0, sizeof *out);
-	store_bind_text(st, 1, id);
-	int src = sqlite3_step(st);
-	if (src == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ERR_NOT_FOUND;
-	}
-	if (src != SQLITE_ROW) {
-		rc = store_fail(s, "job_get", src);
-		sqlite3_reset(st);
-		return rc;
-	}
-	store_col_copy(st, 0, out->id, sizeof out->id);
-	store_col_copy(st, 1, out->action, sizeof out->action);
-	out->args_json = store_col_dup(st, 2, &rc);
-	const unsigned char *state = sqlite3_column_text(st, 3);
-	if (!state ||
-	    cmdbus_job_state_parse((const char *)state, &out->state) < 0)
-		out->state = CMDBUS_JOB_RUNNING;
-	out->created_at = store_col_u64(st, 4);
-	out->finished_at = store_col_u64(st, 5);
-	out->timeout_ms = store_col_u64(st, 6);
-	out->ttl_ms = store_col_u64(st, 7);
-	out->stream = sqlite3_column_int(st, 8) != 0;
-	store_col_copy(st, 9, out->idempotency_key,
-		       sizeof out->idempotency_key);
-	sqlite3_reset(st);
-	if (rc < 0)
-		job_rec_fini(out);
-	return rc;
+	return store_get(ud, S_JOB_GET, id, "job_get", store_job_row, out,
+			 sizeof *out);
 }
 
 /* ---- executions ---- */
 
 static int
-store_exec_row(sqlite3_stmt *st, struct exec_rec *e)
+store_exec_row(sqlite3_stmt *st, void *out)
 {
+	struct exec_rec *e = out;
 	int rc = 0;
 
 	memset(e, 0, sizeof *e);
@@ -130,31 +120,11 @@ static int
 store_exec_rows(struct store *s, sqlite3_stmt *st, const char *op,
 		struct exec_list *out)
 {
-	size_t cap = 0;
-	int rc = 0, src;
+	void *v = NULL;
+	int rc =
+	    store_rows(s, st, op, sizeof *out->v, store_exec_row, &v, &out->n);
 
-	out->v = NULL;
-	out->n = 0;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct exec_rec *nv =
-			    realloc(out->v, ncap * sizeof *nv);
-			if (!nv) {
-				rc = -ENOMEM;
-				break;
-			}
-			out->v = nv;
-			cap = ncap;
-		}
-		rc = store_exec_row(st, &out->v[out->n]);
-		if (rc < 0)
-			break;
-		out->n++;
-	}
-	if (rc == 0 && src != SQLITE_DONE)
-		rc = store_fail(s, op, src);
-	sqlite3_reset(st);
+	out->v = v;
 	if (rc < 0)
 		exec_list_fini(out);
 	return rc;
@@ -180,21 +150,8 @@ store_exec_unfinished(void *ud, struct exec_list *out)
 int
 store_exec_get(void *ud, const char *id, struct exec_rec *out)
 {
-	struct store *s = ud;
-	sqlite3_stmt *st = store_stmt(s, S_EXEC_GET);
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	store_bind_text(st, 1, id);
-	int src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		rc = store_exec_row(st, out);
-	else if (src == SQLITE_DONE)
-		rc = -ERR_NOT_FOUND;
-	else
-		rc = store_fail(s, "exec_get", src);
-	sqlite3_reset(st);
-	return rc;
+	return store_get(ud, S_EXEC_GET, id, "exec_get", store_exec_row, out,
+			 sizeof *out);
 }
 
 int
@@ -214,11 +171,7 @@ store_exec_set_commands(void *ud, const struct exec_command *cmds, size_t n)
 		if (rc == 0 && sqlite3_changes(s->db) != 1)
 			rc = -ERR_CONFLICT; /* already has one, or gone */
 	}
-	if (rc == 0)
-		rc = store_tx_commit(s);
-	if (rc < 0)
-		store_tx_rollback(s);
-	return rc;
+	return store_tx_end(s, rc);
 }
 
 /* After a compare-and-set changed nothing: was the row missing, or in
@@ -268,11 +221,7 @@ store_exec_change(void *ud, const struct exec_change *chg)
 		store_bind_u64(st, 2, chg->at);
 		rc = store_run(s, S_JOB_COMPLETE, "job_complete");
 	}
-	if (rc == 0)
-		rc = store_tx_commit(s);
-	if (rc < 0)
-		store_tx_rollback(s);
-	return rc;
+	return store_tx_end(s, rc);
 }
 
 int

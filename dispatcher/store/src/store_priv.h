@@ -59,6 +59,24 @@ int store_set_sync(struct store *s, enum sync_level level);
 int store_tx_begin(struct store *s, enum sync_level level);
 int store_tx_commit(struct store *s);
 void store_tx_rollback(struct store *s);
+/* Ends a transaction: commits when rc is 0, rolls back otherwise (also
+ * when the commit fails). Returns the outcome. */
+int store_tx_end(struct store *s, int rc);
+
+/* Fills *out (a record) from the current row; on failure nothing is
+ * left in it to release. */
+typedef int store_row_fn(sqlite3_stmt *st, void *out);
+/* Runs a statement whose ?1 is an id and reads the one row it gives into
+ * out, a record of `size` bytes cleared first; -ERR_NOT_FOUND when there
+ * is none. */
+int store_get(struct store *s, enum stmt_id id_stmt, const char *id,
+	      const char *op, store_row_fn *row, void *out, size_t size);
+/* Steps a bound statement to its end, reading every row into a growing
+ * array of records of `size` bytes: *v malloc'd (or NULL), *n of them.
+ * Resets the statement. On failure the records read so far are still
+ * in *v, for the caller to release with its list's fini. */
+int store_rows(struct store *s, sqlite3_stmt *st, const char *op, size_t size,
+	       store_row_fn *row, void **v, size_t *n);
 void store_col_copy(sqlite3_stmt *st, int i, char *out, size_t outlen);
 /* A malloc'd copy of a text column, or NULL for SQL NULL; *rc becomes
  * -ENOMEM when the copy fails. */

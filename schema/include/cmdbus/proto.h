@@ -71,6 +71,8 @@ bool cmdbus_state_is_terminal(enum cmdbus_state s);
 #define CMDBUS_E_JOURNAL_UNAVAILABLE "journal_unavailable"
 #define CMDBUS_E_INTERRUPTED "interrupted"
 #define CMDBUS_E_SPAWN_FAILED "spawn_failed"
+/* A firmware handler reported a failure. */
+#define CMDBUS_E_HANDLER_FAILED "handler_failed"
 
 /* Name checks, exactly the patterns of the contract. */
 bool cmdbus_valid_device_id(const char *s); /* ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ */

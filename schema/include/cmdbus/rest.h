@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Bodies of the dispatcher's REST API: the job request decoded strictly
- * (every refusal names its field), and the job, execution and error views
- * encoded. Schemas: schema/json/rest-*.schema.json. */
+ * (every refusal names its field), and the job, execution, device, health
+ * and error views encoded. Schemas: schema/json/rest-*.schema.json. */
 #ifndef CMDBUS_REST_H
 #define CMDBUS_REST_H
 
@@ -109,6 +109,45 @@ int cmdbus_job_view_encode(const struct cmdbus_job_view *v, char **out,
 			   size_t *outlen);
 int cmdbus_execution_view_encode(const struct cmdbus_execution_view *v,
 				 char **out, size_t *outlen);
+
+/* One device as the API shows it: presence from its retained status.
+ * Strings are borrowed for the duration of the encode call. The parts of
+ * its last online status are embedded as the JSON text a store keeps
+ * (made by the cmdbus_status_*_encode functions below), each checked
+ * and written canonically, as result_json is in an execution. */
+struct cmdbus_device_view {
+	const char *id, *boot_id;
+	bool online;
+	uint64_t last_seen;	  /* dispatcher time of the last status */
+	const char *agent;	  /* NULL or "": never seen online; left out */
+	const char *labels_json;  /* an object; NULL: {} */
+	const char *actions_json; /* an array; NULL: [] */
+	const char *health_json;  /* an object, or NULL: left out */
+};
+
+/* GET /v1/devices/{id}, and the list GET /v1/devices: {"devices":[...]}
+ * in the order given. Same returns as the views above. */
+int cmdbus_device_view_encode(const struct cmdbus_device_view *v, char **out,
+			      size_t *outlen);
+int cmdbus_device_list_encode(const struct cmdbus_device_view *v, size_t n,
+			      char **out, size_t *outlen);
+
+/* The parts of a status that a device view shows, as canonical JSON text
+ * for a store to keep: labels {"k":"v",...} (also the form a label
+ * filter is written in), actions [{"name":...,"params":{...}},...] and
+ * health {...}. Values are taken as decoded (keys unique); 0, -EINVAL
+ * (a value that breaks the contract), -ENOMEM. */
+int cmdbus_status_labels_encode(const struct cmdbus_label *l, size_t n,
+				char **out, size_t *outlen);
+int cmdbus_status_actions_encode(const struct cmdbus_action_desc *a, size_t n,
+				 char **out, size_t *outlen);
+int cmdbus_status_health_encode(const struct cmdbus_health *h, char **out,
+				size_t *outlen);
+
+/* GET /healthz: {"status":"ok","database":true,"broker":true}, with
+ * "unavailable" as the status when either is false. 0 or -ENOMEM. */
+int cmdbus_healthz_encode(bool database, bool broker, char **out,
+			  size_t *outlen);
 
 /* {"error":{"code":...,"message":...,"field":...}}; field may be NULL or
  * "" and is then left out. */

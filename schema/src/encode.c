@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* Member writers for the encoders: one place that decides how a key, a
+ * string, a number and embedded stored JSON are laid out, so that every
+ * encoder's output is canonical in the same way. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "encode.h"
+
+void
+schema_enc_key(struct sbuf *b, const char *k)
+{
+	if (b->d && b->len && b->d[b->len - 1] != '{')
+		schema_sbuf_putc(b, ',');
+	schema_json_write_string(b, k, strlen(k));
+	schema_sbuf_putc(b, ':');
+}
+
+void
+schema_enc_str(struct sbuf *b, const char *k, const char *v)
+{
+	schema_enc_key(b, k);
+	schema_json_write_string(b, v, strlen(v));
+}
+
+void
+schema_enc_text(struct sbuf *b, const char *k, const char *v)
+{
+	schema_enc_key(b, k);
+	schema_json_write_string_lossy(b, v ? v : "", v ? strlen(v) : 0);
+}
+
+void
+schema_enc_u64(struct sbuf *b, const char *k, uint64_t v)
+{
+	char tmp[24];
+
+	schema_enc_key(b, k);
+	snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+	schema_sbuf_puts(b, tmp);
+}
+
+void
+schema_enc_bool(struct sbuf *b, const char *k, bool v)
+{
+	schema_enc_key(b, k);
+	schema_sbuf_puts(b, v ? "true" : "false");
+}
+
+void
+schema_enc_error(struct sbuf *b, const char *code, const char *message)
+{
+	schema_enc_key(b, "error");
+	schema_sbuf_putc(b, '{');
+	schema_enc_text(b, "code", code);
+	schema_enc_text(b, "message", message);
+	schema_sbuf_putc(b, '}');
+}
+
+int
+schema_enc_json(struct sbuf *b, const char *k, const char *text, int type)
+{
+	struct json_err je;
+	cJSON *n = NULL;
+	int rc;
+
+	rc = schema_json_parse(text, strlen(text), &n, &je);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0)
+		return -EINVAL;
+	if ((n->type & 0xff) != type) {
+		cJSON_Delete(n);
+		return -EINVAL;
+	}
+	schema_enc_key(b, k);
+	rc = schema_json_write(n, b);
+	cJSON_Delete(n);
+	return rc;
+}
+
+int
+schema_enc_finish(struct sbuf *b, int rc, char **out, size_t *outlen)
+{
+	if (rc == 0)
+		rc = b->err;
+	if (rc < 0) {
+		schema_sbuf_fini(b);
+		return rc;
+	}
+	return schema_sbuf_steal(b, out, outlen);
+}
