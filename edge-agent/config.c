@@ -4,15 +4,14 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "adapters/file_read.h"
 #include "cmdbus/proto.h"
+#include "core/catalog.h"
 #include "cmdbus/topic.h"
 
 #define FILE_MAX 65536 /* password and key files are small */
@@ -75,10 +74,7 @@ check_trusted_key(const char *v, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	for (const char *p = v; p < eq; p++) {
-		char ch = *p;
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
-		      ch == '-')) {
+		if (!catalog_name_char(*p)) {
 			snprintf(err, errlen,
 				 "key id of '%s' must be [A-Za-z0-9_.-]", v);
 			return -EINVAL;
@@ -87,16 +83,13 @@ check_trusted_key(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-check_absolute(const char *v, char *err, size_t errlen)
-{
-	if (v[0] == '/')
-		return 0;
-	snprintf(err, errlen, "'%s' is not an absolute path", v);
-	return -EINVAL;
-}
+/* Where the run-as helper is installed; the build says. */
+#ifndef CMDBUS_RUNAS_HELPER
+#define CMDBUS_RUNAS_HELPER "/usr/local/libexec/cmdbus/cmdbus-runas"
+#endif
 
 static const char *const protocols[] = {"5", "311", NULL};
+static const char *const tls_versions[] = {"auto", "tlsv1.2", "tlsv1.3", NULL};
 static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
 
 #define OPT(name, type, field, min, max, def, choices, check, help)            \
@@ -117,8 +110,21 @@ const struct conf_option agent_conf_options[] = {
     OPT("mqtt_username", CONF_STRING, mqtt_username, 0, 256, NULL, NULL, NULL,
 	"MQTT user name (default: the device id)"),
     OPT("mqtt_password_file", CONF_STRING, mqtt_password_file, 0, 4096, NULL,
-	NULL, check_absolute,
+	NULL, catalog_check_absolute,
 	"file whose first line is the MQTT password (default: none)"),
+    OPT("mqtt_tls_ca_file", CONF_STRING, mqtt_tls_ca_file, 0, 4096, NULL, NULL,
+	catalog_check_absolute,
+	"CA certificate (PEM) of the broker; set: connect with TLS"),
+    OPT("mqtt_tls_cert_file", CONF_STRING, mqtt_tls_cert_file, 0, 4096, NULL,
+	NULL, catalog_check_absolute,
+	"client certificate (PEM) for mutual TLS, with mqtt_tls_key_file"),
+    OPT("mqtt_tls_key_file", CONF_STRING, mqtt_tls_key_file, 0, 4096, NULL,
+	NULL, catalog_check_absolute,
+	"private key (PEM) of mqtt_tls_cert_file"),
+    OPT("mqtt_tls_insecure", CONF_BOOL, mqtt_tls_insecure, 0, 0, "false", NULL,
+	NULL, "do not check the broker's host name against its certificate"),
+    OPT("mqtt_tls_version", CONF_ENUM, mqtt_tls_version, 0, 0, "auto",
+	tls_versions, NULL, "TLS version: auto, tlsv1.2 or tlsv1.3"),
     OPT("mqtt_protocol", CONF_ENUM, mqtt_protocol, 0, 0, "5", protocols, NULL,
 	"MQTT protocol version: 5 or 311"),
     OPT("mqtt_keepalive", CONF_DURATION, mqtt_keepalive, 5000, 65535000, "30s",
@@ -135,67 +141,50 @@ const struct conf_option agent_conf_options[] = {
 	"interval at which the online status is republished"),
     OPT("exec_enabled", CONF_BOOL, exec_enabled, 0, 0, "false", NULL, NULL,
 	"accept the exec action (run any program on exec_path)"),
+    OPT("shell_enabled", CONF_BOOL, shell_enabled, 0, 0, "false", NULL, NULL,
+	"accept the shell action (a script run by /bin/sh -c)"),
+    OPT("catalog_dir", CONF_STRING, catalog_dir, 0, 4096, NULL, NULL,
+	catalog_check_absolute,
+	"directory of catalog actions, one NAME.conf per action "
+	"(see cmdbus-agent.conf(5); default: none)"),
+    OPT("runas_helper", CONF_STRING, runas_helper, 0, 4096, CMDBUS_RUNAS_HELPER,
+	NULL, catalog_check_absolute,
+	"program that runs a catalog action as its user"),
     OPT("exec_path", CONF_STRING, exec_path, 0, 4096,
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL,
 	NULL, "where exec looks up argv[0]; also the child's PATH"),
-    OPT("exec_cwd", CONF_STRING, exec_cwd, 0, 4096, "/", NULL, check_absolute,
-	"working directory of exec"),
+    OPT("exec_cwd", CONF_STRING, exec_cwd, 0, 4096, "/", NULL,
+	catalog_check_absolute,
+	"working directory of exec, shell and catalog actions"),
     OPT("max_timeout", CONF_DURATION, max_timeout, 1000, 7 * DAY_MS, "1h", NULL,
 	NULL, "a command's timeout_ms is clamped to this"),
     OPT("clock_skew", CONF_DURATION, clock_skew, 0, DAY_MS, "60s", NULL, NULL,
 	"tolerance when checking a command's iat and exp"),
     OPT("kill_grace", CONF_DURATION, kill_grace, 0, 3600000, "5s", NULL, NULL,
 	"time between SIGTERM and SIGKILL of a command's group"),
+    OPT("max_running", CONF_U64, max_running, 1, 1024, "4", NULL, NULL,
+	"processes run at once; more commands wait, already ACCEPTED"),
+    OPT("shutdown_grace", CONF_DURATION, shutdown_grace, 0, 3600000, "10s",
+	NULL, NULL,
+	"on SIGTERM, how long running commands may still finish before "
+	"they are canceled"),
     OPT("trusted_key", CONF_LIST, trusted_key, 0, 4096 + 66, NULL, NULL,
 	check_trusted_key,
 	"KID=/path/to/public.pem: an Ed25519 key commands must be signed "
 	"with (repeatable; none: signatures are not checked)"),
     OPT("state_dir", CONF_STRING, state_dir, 0, 4096, "/var/lib/cmdbus-agent",
-	NULL, check_absolute,
-	"directory for the agent's state (the journal, from the next "
-	"release)"),
+	NULL, catalog_check_absolute,
+	"directory for the agent's state: the journal of executions"),
+    OPT("user", CONF_STRING, user, 0, 64, NULL, NULL, catalog_check_account,
+	"drop to this user once the state is open (default: stay)"),
+    OPT("group", CONF_STRING, group, 0, 64, NULL, NULL, catalog_check_account,
+	"drop to this group (default: the user's primary group)"),
     OPT("log_level", CONF_ENUM, log_level, 0, 0, "info", levels, NULL,
 	"error, warn, info or debug"),
     OPT("log_syslog", CONF_BOOL, log_syslog, 0, 0, "false", NULL, NULL,
 	"log to syslog instead of stderr"),
     {NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
-
-/* Reads a small file whole, NUL-terminated; *out is the caller's. */
-static int
-read_file(const char *path, char **out, size_t *outlen)
-{
-	struct stat st;
-	size_t got = 0;
-	char *buf;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0 || st.st_size > FILE_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*out = buf;
-	if (outlen)
-		*outlen = got;
-	return 0;
-}
 
 void
 agent_files_fini(struct agent_files *f)
@@ -240,15 +229,27 @@ agent_conf_resolve(const struct agent_conf *c, const char *src,
 	out->nlabels = c->label.n;
 	out->heartbeat_ms = c->heartbeat;
 	out->exec_enabled = c->exec_enabled;
+	out->shell_enabled = c->shell_enabled;
+	out->catalog_dir = c->catalog_dir;
+	out->runas_helper = c->runas_helper;
+	out->mqtt_tls_ca_file = c->mqtt_tls_ca_file;
+	out->mqtt_tls_cert_file = c->mqtt_tls_cert_file;
+	out->mqtt_tls_key_file = c->mqtt_tls_key_file;
+	out->mqtt_tls_insecure = c->mqtt_tls_insecure;
+	out->mqtt_tls_version =
+	    c->mqtt_tls_version == 0 ? NULL : tls_versions[c->mqtt_tls_version];
 	out->exec_path = c->exec_path;
 	out->exec_cwd = c->exec_cwd;
 	out->max_timeout_ms = c->max_timeout;
 	out->clock_skew_ms = c->clock_skew;
 	out->kill_grace_ms = c->kill_grace;
+	out->max_running = (unsigned)c->max_running;
+	out->shutdown_grace_ms = c->shutdown_grace;
 	out->state_dir = c->state_dir;
 
 	if (c->mqtt_password_file) {
-		rc = read_file(c->mqtt_password_file, &files->password, NULL);
+		rc = file_read_whole(c->mqtt_password_file, FILE_MAX, false,
+				     &files->password, NULL);
 		if (rc) {
 			snprintf(err, errlen, "%s: mqtt_password_file %s: %s",
 				 src, c->mqtt_password_file, strerror(-rc));
@@ -277,7 +278,8 @@ agent_conf_resolve(const struct agent_conf *c, const char *src,
 		}
 		files->keys[i].kid = kid;
 		files->nkeys = i + 1;
-		rc = read_file(eq + 1, &files->pems[i], &len);
+		rc = file_read_whole(eq + 1, FILE_MAX, false, &files->pems[i],
+				     &len);
 		if (rc) {
 			snprintf(err, errlen, "%s: trusted_key %s: %s", src,
 				 eq + 1, strerror(-rc));

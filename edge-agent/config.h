@@ -19,18 +19,30 @@ struct agent_conf {
 	uint64_t mqtt_port;
 	char *mqtt_username;
 	char *mqtt_password_file;
-	int mqtt_protocol; /* index: 0 is "5", 1 is "311" */
+	char *mqtt_tls_ca_file;
+	char *mqtt_tls_cert_file;
+	char *mqtt_tls_key_file;
+	bool mqtt_tls_insecure;
+	int mqtt_tls_version; /* index: "auto", "tlsv1.2", "tlsv1.3" */
+	int mqtt_protocol;    /* index: 0 is "5", 1 is "311" */
 	uint64_t mqtt_keepalive;
 	uint64_t session_expiry;
 	char *topic_prefix;
 	struct conf_list label;
 	uint64_t heartbeat;
 	bool exec_enabled;
+	bool shell_enabled;
+	char *catalog_dir;
+	char *runas_helper;
+	char *user;  /* drop to this user after start */
+	char *group; /* and this group (default: the user's) */
 	char *exec_path;
 	char *exec_cwd;
 	uint64_t max_timeout;
 	uint64_t clock_skew;
 	uint64_t kill_grace;
+	uint64_t max_running;
+	uint64_t shutdown_grace;
 	struct conf_list trusted_key;
 	char *state_dir;
 	int log_level; /* enum log_level */

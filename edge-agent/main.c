@@ -1,26 +1,86 @@
 /* SPDX-License-Identifier: MIT */
 /* cmdbus-agent: the edge agent program. Wiring only: flags and config
  * file into the library's configuration, logging, SIGTERM/SIGINT to an
- * orderly stop, and the library's run. */
+ * orderly stop, SIGHUP to a reload, dropping root, and the library's
+ * run. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmdbus/agent.h"
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/log.h"
 
+#include "adapters/privdrop.h"
 #include "config.h"
 
 static struct cmdbus_agent *g_agent;
+static const char *g_conf_path;
 
 static void
 on_signal(int signo)
 {
-	cmdbus_agent_stop(g_agent);
+	if (signo == SIGHUP)
+		cmdbus_agent_reload(g_agent);
+	else
+		cmdbus_agent_stop(g_agent);
+}
+
+/* On the agent's loop at SIGHUP: the log level is read again from the
+ * file (flags given at start are not re-applied); anything else in the
+ * file needs a restart. A file that no longer loads changes nothing. */
+static void
+on_reload(void *ud)
+{
+	struct agent_conf fresh;
+	char err[512];
+
+	if (!g_conf_path)
+		return;
+	memset(&fresh, 0, sizeof(fresh));
+	if (conf_defaults(agent_conf_options, &fresh, err, sizeof(err)) == 0 &&
+	    conf_load_file(agent_conf_options, &fresh, g_conf_path, err,
+			   sizeof(err)) == 0) {
+		log_set_level((enum log_level)fresh.log_level);
+		log_info("agent.reload", "config=%s log_level=%d", g_conf_path,
+			 fresh.log_level);
+	} else {
+		log_error("agent.reload_failed",
+			  "config=%s reason=\"%s\" log_level=kept", g_conf_path,
+			  err);
+	}
+	conf_free(agent_conf_options, &fresh);
+}
+
+/* Root is left for `user` when one is set. Staying root with exec or
+ * shell enabled (which run anything) is allowed, as a device may need it,
+ * but said loudly: catalog actions, fixed argv templates that may name
+ * their own user, are the way to run privileged work. */
+static int
+drop_privileges(const struct agent_conf *conf)
+{
+	char err[256];
+
+	if (conf->user) {
+		if (privdrop(conf->user, conf->group, err, sizeof(err)) != 0) {
+			log_error("agent.privdrop_failed",
+				  "user=%s reason=\"%s\"", conf->user, err);
+			return -1;
+		}
+		log_info("agent.privdrop", "user=%s uid=%u gid=%u", conf->user,
+			 (unsigned)getuid(), (unsigned)getgid());
+		return 0;
+	}
+	if (geteuid() == 0 && (conf->exec_enabled || conf->shell_enabled))
+		log_warn("agent.root",
+			 "reason=\"exec or shell enabled while running as "
+			 "root: any caller may run anything as root; set "
+			 "user to drop privileges\"");
+	return 0;
 }
 
 static const char *
@@ -179,7 +239,8 @@ install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGTERM, &sa, NULL) != 0 ||
-	    sigaction(SIGINT, &sa, NULL) != 0)
+	    sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGHUP, &sa, NULL) != 0)
 		return -errno;
 	return 0;
 }
@@ -238,12 +299,16 @@ main(int argc, char **argv)
 
 	log_init("cmdbus-agent", (enum log_level)conf.log_level,
 		 conf.log_syslog);
+	g_conf_path = conf_path;
+	cfg.on_reload = on_reload;
 	rc = cmdbus_agent_new(&cfg, &g_agent, err, sizeof(err));
 	agent_files_fini(&files);
 	if (rc) {
 		fprintf(stderr, "cmdbus-agent: %s\n", err);
 		goto out;
 	}
+	if (drop_privileges(&conf) != 0)
+		goto out;
 	if (install_signals() != 0) {
 		fprintf(stderr,
 			"cmdbus-agent: cannot install signal handlers\n");
@@ -258,6 +323,7 @@ out:
 	 * late signal cannot touch freed memory. */
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	cmdbus_agent_free(g_agent);
 	g_agent = NULL;
 	agent_files_fini(&files);

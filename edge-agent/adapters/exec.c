@@ -37,6 +37,7 @@ struct exec_run {
 	int wait_status;
 	bool killing;
 	bool timed_out;
+	bool stream;
 	uint64_t timeout_timer, kill_timer, drain_timer;
 	bool has_timeout_timer, has_kill_timer, has_drain_timer;
 };
@@ -45,6 +46,7 @@ struct exec {
 	struct loop *loop;
 	uint64_t kill_grace_ms;
 	exec_done_fn *done;
+	exec_output_fn *output;
 	void *ud;
 	struct exec_run *runs;
 };
@@ -145,6 +147,12 @@ exec_free(struct exec *ex)
 		run_release(r);
 	}
 	free(ex);
+}
+
+void
+exec_set_output(struct exec *ex, exec_output_fn *fn)
+{
+	ex->output = fn;
 }
 
 size_t
@@ -306,6 +314,9 @@ on_output(struct loop *l, int fd, unsigned events, void *ud)
 		if (n > 0) {
 			if (output_append(o, buf, (size_t)n) != 0)
 				log_error("exec.nomem", "exec=%s", r->id);
+			if (r->stream && r->ex->output)
+				r->ex->output(r->ex->ud, r->token, !is_out, buf,
+					      (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -415,6 +426,7 @@ exec_spawn(struct exec *ex, uint64_t token, const struct core_spawn *sp,
 		return -ENOMEM;
 	r->ex = ex;
 	r->token = token;
+	r->stream = sp->stream;
 	r->out_fd = r->err_fd = r->in_fd = -1;
 	snprintf(r->id, sizeof(r->id), "%s", sp->id ? sp->id : "");
 	output_init(&r->out, sp->max_output);
@@ -499,5 +511,61 @@ exec_spawn(struct exec *ex, uint64_t token, const struct core_spawn *sp,
 			   &r->timeout_timer) == 0)
 		r->has_timeout_timer = true;
 	*pid_out = (long)pid;
+	return 0;
+}
+
+int
+exec_proc_start(long pid, uint64_t *start)
+{
+	char path[64], buf[1024], *p, *end;
+	unsigned long long v;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and parentheses: count
+	 * fields from the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	p++;
+	for (field = 2; field < 21 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -EIO;
+	errno = 0;
+	v = strtoull(p + 1, &end, 10);
+	if (errno || end == p + 1)
+		return -EIO;
+	*start = (uint64_t)v;
+	return 0;
+}
+
+int
+exec_kill_stale(long pgid, uint64_t start)
+{
+	uint64_t now_start = 0;
+	int rc;
+
+	if (pgid <= 1)
+		return -EINVAL;
+	rc = exec_proc_start(pgid, &now_start);
+	if (rc == -ENOENT)
+		return -ESRCH;
+	if (rc)
+		return rc;
+	if (now_start != start)
+		return -ESRCH;
+	if (kill(-(pid_t)pgid, SIGKILL) != 0)
+		return -errno;
+	log_warn("exec.leftover_killed", "pgid=%ld", pgid);
 	return 0;
 }

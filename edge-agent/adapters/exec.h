@@ -7,6 +7,7 @@
 #ifndef CMDBUS_AGENT_EXEC_H
 #define CMDBUS_AGENT_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +41,22 @@ int exec_spawn(struct exec *ex, uint64_t token, const struct core_spawn *sp,
  * unknown token or a run already being killed. */
 void exec_terminate(struct exec *ex, uint64_t token);
 
+/* Bytes read from a run spawned with `stream`, borrowed for the call. */
+typedef void exec_output_fn(void *ud, uint64_t token, bool is_err,
+			    const void *p, size_t n);
+/* Sets the callback for streaming runs (same ud as `done`). */
+void exec_set_output(struct exec *ex, exec_output_fn *fn);
+
 /* Runs started and not yet reported. */
 size_t exec_active(const struct exec *ex);
+
+/* The start time of process pid, in clock ticks since boot (field 22 of
+ * /proc/PID/stat). 0 and *start, or -errno. */
+int exec_proc_start(long pid, uint64_t *start);
+
+/* SIGKILL to process group pgid, only when process pgid exists and still
+ * has start time `start` (else the id now belongs to someone else).
+ * 0, -ESRCH when it is gone or another process, or -errno. */
+int exec_kill_stale(long pgid, uint64_t start);
 
 #endif

@@ -59,6 +59,7 @@ struct mqtt {
 	    has_connack_timer;
 	size_t unacked;
 	bool lib_init;
+	bool tls;
 };
 
 static void start_probe(struct mqtt *m);
@@ -372,8 +373,8 @@ cb_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
 		log_error("mqtt.subscribe_failed", "topic=%s reason=\"%s\"",
 			  m->sub_topic, mosq_err(src));
 	log_info("mqtt.connected",
-		 "host=%s port=%u protocol=%d session_present=%d", m->host,
-		 m->port, m->protocol, (flags & 1) != 0);
+		 "host=%s port=%u protocol=%d tls=%d session_present=%d",
+		 m->host, m->port, m->protocol, m->tls, (flags & 1) != 0);
 	if (m->ev.on_connect)
 		m->ev.on_connect(m->ev.ud, (flags & 1) != 0);
 }
@@ -477,6 +478,27 @@ mqtt_new(struct loop *l, const struct mqtt_config *cfg,
 	rc = mosquitto_username_pw_set(
 	    m->mosq, cfg->username ? cfg->username : cfg->client_id,
 	    cfg->password);
+	if (rc == MOSQ_ERR_SUCCESS && cfg->tls_ca_file) {
+		/* The broker's certificate is always verified against the
+		 * CA; "insecure" only skips the host name match. */
+		rc = mosquitto_tls_set(m->mosq, cfg->tls_ca_file, NULL,
+				       cfg->tls_cert_file, cfg->tls_key_file,
+				       NULL);
+		if (rc == MOSQ_ERR_SUCCESS)
+			rc = mosquitto_tls_opts_set(m->mosq, 1,
+						    cfg->tls_version, NULL);
+		if (rc == MOSQ_ERR_SUCCESS)
+			rc = mosquitto_tls_insecure_set(m->mosq,
+							cfg->tls_insecure);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "MQTT TLS setup: %s",
+				 rc == MOSQ_ERR_ERRNO ? strerror(errno)
+						      : mosq_err(rc));
+			mqtt_free(m);
+			return -EINVAL;
+		}
+		m->tls = true;
+	}
 	if (rc == MOSQ_ERR_SUCCESS && cfg->will_topic) {
 		mosquitto_property *wp = NULL;
 		if (cfg->protocol == 5 &&

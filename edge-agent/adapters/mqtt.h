@@ -19,7 +19,12 @@ struct mqtt_config {
 	unsigned port;
 	const char *client_id;
 	const char *username;
-	const char *password;	    /* NULL: none */
+	const char *password;	   /* NULL: none */
+	const char *tls_ca_file;   /* NULL: no TLS */
+	const char *tls_cert_file; /* client certificate (mTLS), or NULL */
+	const char *tls_key_file;
+	bool tls_insecure;	    /* no check of the broker's host name */
+	const char *tls_version;    /* "tlsv1.2", "tlsv1.3" or NULL */
 	int protocol;		    /* 5 or 311 */
 	uint64_t keepalive_ms;	    /* 5 s .. 65535 s */
 	uint64_t session_expiry_ms; /* MQTT 5 */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The check pipeline of the contract ("Checks before execution"), in its
  * order and failing closed: size, envelope, signature, payload schema,
- * device, seen-table, clock, action, arguments; then ACCEPTED and the run
- * (run.c). Every answer is remembered so a duplicate is answered from
- * memory and never runs twice in this process. */
+ * device, journal, clock, action, arguments; then RECEIVED in the journal,
+ * ACCEPTED and the run (run.c). Every answer past the signature check is
+ * journaled so a duplicate is answered from the journal and never runs
+ * twice, across restarts too. */
 #include "core_int.h"
 
 #include <errno.h>
@@ -76,7 +77,7 @@ core_new(const struct core_config *cfg, const struct core_ports *ports,
 	 struct core **out, char *err, size_t errlen)
 {
 	struct core *c;
-	int rc;
+	int rc = 0;
 
 	*out = NULL;
 	if (!cfg->device_id || !cmdbus_valid_device_id(cfg->device_id)) {
@@ -105,6 +106,9 @@ core_new(const struct core_config *cfg, const struct core_ports *ports,
 	    strdup(cfg->exec_path ? cfg->exec_path : "/usr/bin:/bin");
 	c->exec_cwd = strdup(cfg->exec_cwd ? cfg->exec_cwd : "/");
 	c->exec_enabled = cfg->exec_enabled;
+	c->shell_enabled = cfg->shell_enabled;
+	if (cfg->runas_helper && !(c->runas_helper = strdup(cfg->runas_helper)))
+		rc = -ENOMEM;
 	c->max_timeout_ms =
 	    cfg->max_timeout_ms ? cfg->max_timeout_ms : CMDBUS_MAX_INT;
 	c->clock_skew_ms = cfg->clock_skew_ms;
@@ -113,7 +117,7 @@ core_new(const struct core_config *cfg, const struct core_ports *ports,
 	c->clock = cfg->clock;
 	c->ports = *ports;
 	c->next_token = 1;
-	rc = 0;
+	c->max_running = cfg->max_running ? cfg->max_running : 4;
 	if (!c->device_id || !c->prefix || !c->boot_id || !c->exec_path ||
 	    !c->exec_cwd)
 		rc = -ENOMEM;
@@ -121,16 +125,19 @@ core_new(const struct core_config *cfg, const struct core_ports *ports,
 		rc = copy_labels(c, cfg, err, errlen);
 	if (rc == 0)
 		rc = registry_init(c);
-	if (rc == 0)
-		rc = seen_init(
-		    &c->seen, cfg->seen_cap ? cfg->seen_cap : CORE_SEEN_CAP,
-		    cfg->seen_budget ? cfg->seen_budget : CORE_SEEN_BUDGET);
+	if (rc == 0) {
+		rc = journal_open(&c->journal, cfg->journal,
+				  cfg->journal_compact_at);
+		if (rc && rc != -ENOMEM)
+			snprintf(err, errlen, "journal: %s", err_str(rc));
+	}
 	if (rc) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory");
 		core_free(c);
 		return rc;
 	}
+	kill_leftovers(c);
 	*out = c;
 	return 0;
 }
@@ -143,9 +150,12 @@ core_free(struct core *c)
 	while (c->runs) {
 		struct run *r = c->runs;
 		c->runs = r->next;
+		live_fini(&r->live[0]);
+		live_fini(&r->live[1]);
 		free(r);
 	}
-	seen_fini(&c->seen);
+	queue_free(c);
+	journal_close(&c->journal);
 	registry_fini(c);
 	free_labels(c);
 	free(c->device_id);
@@ -153,6 +163,7 @@ core_free(struct core *c)
 	free(c->boot_id);
 	free(c->exec_path);
 	free(c->exec_cwd);
+	free(c->runas_helper);
 	free(c);
 }
 
@@ -194,20 +205,36 @@ core_publish(struct core *c, const char *id, const char *msg, size_t len)
 	}
 }
 
-/* Stores an answer in the seen-table (when e is given) and publishes it. */
 void
-core_answer(struct core *c, struct seen_entry *e, const char *id, char *msg,
-	    size_t len, bool done)
+core_answer(struct core *c, const char *id, char *msg, size_t len)
 {
-	if (e && seen_set(&c->seen, e, msg, len, done) != 0)
-		log_error("agent.nomem", "exec=%s what=seen", id);
 	core_publish(c, id, msg, len);
 	free(msg);
 }
 
-/* A REJECTED or EXPIRED answer; remembered when e is given. */
+void
+core_finish(struct core *c, const char *id, char *msg, size_t len)
+{
+	struct journal_entry *e = journal_find(&c->journal, id);
+	uint64_t keep = e ? e->keep_until : keep_until(c, 0);
+	int rc = journal_finished(&c->journal, id, keep, msg, len);
+
+	if (rc == 0)
+		core_publish(c, id, msg, len);
+	else
+		log_error(
+		    "result.pending",
+		    "exec=%s error=\"%s\" reason=\"the result is published "
+		    "once the journal holds it\"",
+		    id, err_str(rc));
+	free(msg);
+}
+
+/* A REJECTED or EXPIRED answer: journaled (until `keep`) when keep is
+ * not 0, and then published only once durable; when the journal cannot
+ * take it the answer is journal_unavailable instead, never journaled. */
 static void
-reject(struct core *c, struct seen_entry *e, const char *id, const char *sha,
+reject(struct core *c, uint64_t keep, const char *id, const char *sha,
        enum cmdbus_state state, const char *code, const char *message)
 {
 	struct run_end re;
@@ -227,11 +254,33 @@ reject(struct core *c, struct seen_entry *e, const char *id, const char *sha,
 	if (rc) {
 		log_error("agent.encode_failed", "exec=%s error=\"%s\"", id,
 			  err_str(rc));
-		if (e)
-			e->state = SEEN_FORGOTTEN;
 		return;
 	}
-	core_answer(c, e, id, msg, len, true);
+	if (keep == 0) {
+		core_answer(c, id, msg, len);
+		return;
+	}
+	rc = journal_finished(&c->journal, id, keep, msg, len);
+	free(msg);
+	if (rc == 0) {
+		/* Published from the journal's copy: byte for byte what a
+		 * re-send will get. */
+		struct journal_entry *e = journal_find(&c->journal, id);
+		if (e && journal_read_msg(&c->journal, e, &msg, &len) == 0)
+			core_answer(c, id, msg, len);
+		return;
+	}
+	/* Not remembered: a pending copy must not be published later. */
+	{
+		struct journal_entry *e = journal_find(&c->journal, id);
+		if (e) {
+			free(e->pending);
+			e->pending = NULL;
+		}
+	}
+	reject(c, 0, id, sha, CMDBUS_STATE_REJECTED,
+	       CMDBUS_E_JOURNAL_UNAVAILABLE,
+	       "the journal cannot be written; retry later");
 }
 
 static void
@@ -297,14 +346,13 @@ looks_like_cancel(const char *p, size_t len)
 
 static void
 handle_command(struct core *c, const struct cmdbus_command *cmd,
-	       const char *topic_device, const char *sha)
+	       const char *topic_device, const char *sha, const char *payload,
+	       size_t plen, bool rerun)
 {
 	const struct action *a;
-	struct seen_entry *e;
-	struct cmdbus_exec_args x;
-	uint64_t now, timeout_ms;
-	size_t max_output;
-	bool clamped = false;
+	uint64_t keep;
+	struct run_plan plan;
+	uint64_t now;
 
 	if (strcmp(cmd->device, c->device_id) != 0 ||
 	    strcmp(topic_device, c->device_id) != 0) {
@@ -312,121 +360,115 @@ handle_command(struct core *c, const struct cmdbus_command *cmd,
 		snprintf(text, sizeof(text),
 			 "addressed to '%s' on the topic of '%s', this is '%s'",
 			 cmd->device, topic_device, c->device_id);
-		reject(c, NULL, cmd->id, sha, CMDBUS_STATE_REJECTED,
+		reject(c, 0, cmd->id, sha, CMDBUS_STATE_REJECTED,
 		       CMDBUS_E_WRONG_DEVICE, text);
 		return;
 	}
 
-	e = seen_find(&c->seen, cmd->id);
-	if (e) {
-		c->stats.duplicates++;
-		if (e->msg) {
-			log_info("cmd.duplicate", "exec=%s device=%s state=%s",
-				 cmd->id, c->device_id,
-				 e->state == SEEN_DONE ? "done" : "running");
-			core_publish(c, cmd->id, e->msg, e->len);
-		} else {
-			log_warn("cmd.duplicate_forgotten",
-				 "exec=%s device=%s reason=\"stored answer "
-				 "dropped; not run again\"",
-				 cmd->id, c->device_id);
-		}
+	/* Known ids are answered from the journal, whatever the clock. */
+	if (!rerun && replay_known(c, cmd, sha))
 		return;
-	}
 	if (c->stopping) {
-		reject(c, NULL, cmd->id, sha, CMDBUS_STATE_REJECTED,
+		reject(c, 0, cmd->id, sha, CMDBUS_STATE_REJECTED,
 		       CMDBUS_E_JOURNAL_UNAVAILABLE,
 		       "the agent is shutting down; retry later");
 		return;
 	}
-	e = seen_add(&c->seen, cmd->id);
-	if (!e) {
-		reject(c, NULL, cmd->id, sha, CMDBUS_STATE_REJECTED,
-		       CMDBUS_E_JOURNAL_UNAVAILABLE,
-		       "too many executions in progress; retry later");
-		return;
-	}
 
 	now = clock_now_ms(c->clock);
+	keep = keep_until(c, cmd->exp);
 	if (cmd->exp < now && now - cmd->exp > c->clock_skew_ms) {
-		reject(c, e, cmd->id, sha, CMDBUS_STATE_EXPIRED,
+		reject(c, keep, cmd->id, sha, CMDBUS_STATE_EXPIRED,
 		       CMDBUS_E_EXPIRED, "exp has passed");
 		return;
 	}
 	if (cmd->iat > now && cmd->iat - now > c->clock_skew_ms) {
-		reject(c, e, cmd->id, sha, CMDBUS_STATE_REJECTED,
+		reject(c, keep, cmd->id, sha, CMDBUS_STATE_REJECTED,
 		       CMDBUS_E_NOT_YET_VALID, "iat is in the future");
 		return;
 	}
 
 	a = registry_find(c, cmd->action);
 	if (!a) {
-		reject(c, e, cmd->id, sha, CMDBUS_STATE_REJECTED,
+		reject(c, keep, cmd->id, sha, CMDBUS_STATE_REJECTED,
 		       CMDBUS_E_UNKNOWN_ACTION, "no such action");
 		return;
 	}
-	if (a->kind == ACT_SHELL || (a->kind == ACT_EXEC && !c->exec_enabled)) {
-		reject(c, e, cmd->id, sha, CMDBUS_STATE_REJECTED,
+	if (!registry_enabled(c, a)) {
+		reject(c, keep, cmd->id, sha, CMDBUS_STATE_REJECTED,
 		       CMDBUS_E_ACTION_DISABLED,
 		       "action is disabled on this agent");
 		return;
 	}
 
-	memset(&x, 0, sizeof(x));
-	if (a->kind == ACT_EXEC) {
-		struct cmdbus_diag d;
-		memset(&d, 0, sizeof(d));
-		if (cmdbus_exec_args_decode(cmd->args_json, &x, &d) != 0) {
-			char text[300];
-			args_diag_text(d.field, d.message, text, sizeof(text));
-			cmdbus_exec_args_fini(&x);
-			reject(c, e, cmd->id, sha, CMDBUS_STATE_REJECTED,
-			       CMDBUS_E_BAD_ARGS, text);
-			return;
-		}
-	} else if (a->kind == ACT_HANDLER) {
-		char field[96], why[160], text[300];
-		if (registry_check_args(a, cmd->args_json, field, sizeof(field),
-					why, sizeof(why)) != 0) {
+	memset(&plan, 0, sizeof(plan));
+	plan.timeout_ms = cmd->timeout_ms;
+	if (plan.timeout_ms > c->max_timeout_ms) {
+		plan.timeout_ms = c->max_timeout_ms;
+		plan.clamped = true;
+	}
+	plan.max_output = cmd->max_output > CMDBUS_MAX_OUTPUT
+			      ? CMDBUS_MAX_OUTPUT
+			      : (size_t)cmd->max_output;
+	if (plan.max_output < 1)
+		plan.max_output = 1;
+	{
+		/* exec, shell and catalog actions get their argv, cwd and
+		 * limits here, once; handlers have their parameters
+		 * checked. */
+		char field[96], why[600], text[800];
+		if (registry_prepare(c, a, cmd->args_json, &plan, field,
+				     sizeof(field), why, sizeof(why)) != 0) {
+			run_plan_fini(&plan);
 			args_diag_text(field, why, text, sizeof(text));
-			reject(c, e, cmd->id, sha, CMDBUS_STATE_REJECTED,
+			reject(c, keep, cmd->id, sha, CMDBUS_STATE_REJECTED,
 			       CMDBUS_E_BAD_ARGS, text);
 			return;
 		}
 	}
-
-	timeout_ms = cmd->timeout_ms;
-	if (timeout_ms > c->max_timeout_ms) {
-		timeout_ms = c->max_timeout_ms;
-		clamped = true;
-	}
-	max_output = cmd->max_output > CMDBUS_MAX_OUTPUT
-			 ? CMDBUS_MAX_OUTPUT
-			 : (size_t)cmd->max_output;
-	if (max_output < 1)
-		max_output = 1;
 
 	log_info("cmd.accepted", "exec=%s job=%s device=%s action=%s", cmd->id,
 		 cmd->job, c->device_id, cmd->action);
-	if (send_report(c, e, cmd->id, sha, CMDBUS_STATE_ACCEPTED, -1) != 0) {
-		cmdbus_exec_args_fini(&x);
-		e->state = SEEN_FORGOTTEN;
+	/* RECEIVED is durable before anything runs or is acknowledged; an
+	 * idempotent command keeps its payload, to run again after a
+	 * restart. */
+	if (journal_received(&c->journal, cmd->id, sha, cmd->exp, keep,
+			     cmd->idempotent, cmd->idempotent ? payload : NULL,
+			     cmd->idempotent ? plen : 0) != 0) {
+		run_plan_fini(&plan);
+		reject(c, 0, cmd->id, sha, CMDBUS_STATE_REJECTED,
+		       CMDBUS_E_JOURNAL_UNAVAILABLE,
+		       "the journal cannot be written; retry later");
 		return;
 	}
-	if (a->kind == ACT_EXEC)
-		run_exec(c, cmd, &x, sha, clamped, timeout_ms, max_output);
+	if (send_report(c, cmd->id, sha, CMDBUS_STATE_ACCEPTED, -1) != 0)
+		log_warn("report.failed", "exec=%s state=ACCEPTED", cmd->id);
+	if (registry_spawns(a) && core_running(c) >= c->max_running &&
+	    queue_push(c, cmd, sha, &plan) == 0)
+		; /* waits for a free slot, already ACCEPTED */
+	else if (registry_spawns(a))
+		run_exec(c, cmd, sha, &plan);
 	else
-		run_builtin(c, cmd, a, sha, clamped, timeout_ms, max_output);
-	cmdbus_exec_args_fini(&x);
+		run_builtin(c, cmd, a, sha, &plan);
+	run_plan_fini(&plan);
+}
+
+void
+core_rerun(struct core *c, const struct cmdbus_command *cmd, const char *sha,
+	   const char *payload, size_t plen)
+{
+	handle_command(c, cmd, c->device_id, sha, payload, plen, true);
 }
 
 static void
 handle_cancel(struct core *c, const struct cmdbus_cancel *k,
 	      const char *topic_device)
 {
-	struct seen_entry *e;
+	struct journal_entry *e;
 	uint64_t now = clock_now_ms(c->clock);
 	struct run *r;
+	char *msg;
+	size_t len;
 
 	/* An invalid, expired or misaddressed cancel is never answered: an
 	 * answer would read as the result of the execution it names. */
@@ -440,22 +482,27 @@ handle_cancel(struct core *c, const struct cmdbus_cancel *k,
 		drop(c, "cancel_out_of_time", k->id);
 		return;
 	}
-	e = seen_find(&c->seen, k->id);
+	e = journal_find(&c->journal, k->id);
 	if (!e) {
-		/* Tombstones for unknown ids need the journal: a later
-		 * milestone. */
-		log_info("cancel.unknown", "exec=%s device=%s action=ignored",
-			 k->id, c->device_id);
+		/* The command may still be on its way: a tombstone answers
+		 * it CANCELED when it comes, until the cancel's exp. */
+		int rc = journal_tombstone(&c->journal, k->id,
+					   keep_until(c, k->exp));
+		log_info("cancel.unknown", "exec=%s device=%s action=%s", k->id,
+			 c->device_id, rc == 0 ? "tombstone" : "ignored");
 		return;
 	}
-	if (e->state == SEEN_DONE) {
+	if (e->state == JREC_FINISHED) {
 		log_info("cancel.finished", "exec=%s device=%s action=resend",
 			 k->id, c->device_id);
-		core_publish(c, k->id, e->msg, e->len);
+		if (journal_read_msg(&c->journal, e, &msg, &len) == 0)
+			core_answer(c, k->id, msg, len);
 		return;
 	}
 	r = run_find_id(c, k->id);
-	if (e->state != SEEN_ACTIVE || !r) {
+	if (!r && queue_cancel(c, k->id))
+		return;
+	if (!r) {
 		log_info("cancel.ignored", "exec=%s device=%s", k->id,
 			 c->device_id);
 		return;
@@ -524,7 +571,7 @@ core_on_message(struct core *c, const char *topic, const void *data, size_t len)
 		     looks_like_cancel(env.payload, env.payload_len)))
 			drop(c, "cancel_bad_signature", id);
 		else if (id[0] && cmdbus_valid_id(id))
-			reject(c, NULL, id, sha, CMDBUS_STATE_REJECTED,
+			reject(c, 0, id, sha, CMDBUS_STATE_REJECTED,
 			       CMDBUS_E_BAD_SIGNATURE,
 			       "unsigned, unknown key or bad signature");
 		else
@@ -535,14 +582,15 @@ core_on_message(struct core *c, const char *topic, const void *data, size_t len)
 		if (looks_like_cancel(env.payload, env.payload_len))
 			drop(c, "cancel_malformed", text);
 		else if (diag.id[0] && cmdbus_valid_id(diag.id))
-			reject(c, NULL, diag.id, sha, CMDBUS_STATE_REJECTED,
+			reject(c, 0, diag.id, sha, CMDBUS_STATE_REJECTED,
 			       CMDBUS_E_MALFORMED, text);
 		else
 			drop(c, "malformed", text);
 	} else if (m.type == CMDBUS_MSG_CANCEL) {
 		handle_cancel(c, &m.u.cancel, tdev);
 	} else {
-		handle_command(c, &m.u.command, tdev, sha);
+		handle_command(c, &m.u.command, tdev, sha, env.payload,
+			       env.payload_len, false);
 	}
 	if (rc == 0)
 		cmdbus_msg_fini(&m);

@@ -7,14 +7,18 @@
 #include <regex.h>
 
 #include "agent_core.h"
-#include "seen.h"
+#include "catalog.h"
+#include "journal.h"
+#include "queue.h"
+#include "stream.h"
 
 enum action_kind {
 	ACT_PING,
 	ACT_INFO,
 	ACT_EXEC,
-	ACT_SHELL, /* known to the contract, not offered by this agent */
+	ACT_SHELL, /* offered only with shell_enabled */
 	ACT_HANDLER,
+	ACT_CATALOG, /* declared in the catalog; reloaded on SIGHUP */
 };
 
 struct action {
@@ -24,8 +28,10 @@ struct action {
 	void *ud;
 	struct cmdbus_param *params; /* owned; NULL: args unchecked */
 	regex_t *re;		     /* owned, one per param */
+	bool *optional;		     /* owned, one per param (handlers) */
 	size_t nparams;
 	bool has_params;
+	struct catalog_action *cat; /* owned; ACT_CATALOG only */
 };
 
 /* A spawned run, from spawn until its result is published. */
@@ -39,8 +45,11 @@ struct run {
 	uint64_t started_at;
 	bool clamped;
 	uint64_t timeout_ms;
-	bool canceled;	  /* a cancel asked for it */
-	bool interrupted; /* the agent is shutting down */
+	bool canceled; /* a cancel asked for it */
+	bool stream;   /* live output chunks asked for */
+	size_t max_output;
+	struct live live[2]; /* stdout, stderr */
+	bool interrupted;    /* the agent is shutting down */
 };
 
 struct core {
@@ -48,6 +57,8 @@ struct core {
 	char **label_keys, **label_values;
 	size_t nlabels;
 	bool exec_enabled;
+	bool shell_enabled;
+	char *runas_helper; /* NULL: catalog actions with a user refused */
 	uint64_t max_timeout_ms, clock_skew_ms;
 	const struct cmdbus_key *const *trusted;
 	size_t ntrusted;
@@ -56,7 +67,10 @@ struct core {
 
 	struct action *actions;
 	size_t nactions;
-	struct seen seen;
+	struct journal journal; /* every id seen, on disk */
+	bool recovered;		/* unfinished old runs resolved */
+	struct queued *queue;	/* accepted, waiting for a free slot */
+	size_t max_running;	/* processes at once */
 	struct run *runs;
 	uint64_t next_token;
 	bool stopping;
@@ -83,26 +97,61 @@ int registry_add(struct core *c, const char *name, cmdbus_agent_handler_fn *fn,
  * parameter in field and a sentence in msg. */
 int registry_check_args(const struct action *a, const char *args_json,
 			char *field, size_t fieldlen, char *msg, size_t msglen);
+/* Whether the agent accepts action a (exec and shell by configuration). */
+bool registry_enabled(const struct core *c, const struct action *a);
+/* Whether a runs as a process (exec, shell, catalog) rather than inline. */
+bool registry_spawns(const struct action *a);
+/* For an action that spawns: checks args and fills p->x with the argv,
+ * stdin and env of the run and p->cwd with its working directory. For a
+ * handler: checks args. Either way the action's own limits are applied
+ * to the p->timeout_ms and p->max_output the caller set: a catalog
+ * action's timeout lowers timeout_ms (setting clamped), its output cap
+ * max_output. 0, or -ERR_MALFORMED with the parameter in field and a
+ * sentence in msg, or -ENOMEM; release p with run_plan_fini() either
+ * way. */
+int registry_prepare(const struct core *c, const struct action *a,
+		     const char *args_json, struct run_plan *p, char *field,
+		     size_t fieldlen, char *msg, size_t msglen);
+/* Replaces the catalog actions by v[0..n) (each heap-allocated), taking
+ * ownership only on success. 0, or -EINVAL / -EEXIST / -ENOMEM with a
+ * sentence in err, the old catalog kept. */
+int registry_set_catalog(struct core *c, struct catalog_action **v, size_t n,
+			 char *err, size_t errlen);
 
-/* core.c: publishing answers. core_answer() stores msg in e (when given;
- * DONE when `done`), publishes it and frees it. */
+/* core.c: publishing answers. core_answer() publishes msg and frees it;
+ * core_finish() first makes it the journaled result of id (published only
+ * once durable; else kept for core_tick() to write again). */
 void core_publish(struct core *c, const char *id, const char *msg, size_t len);
-void core_answer(struct core *c, struct seen_entry *e, const char *id,
-		 char *msg, size_t len, bool done);
+void core_answer(struct core *c, const char *id, char *msg, size_t len);
+void core_finish(struct core *c, const char *id, char *msg, size_t len);
+
+/* core.c: runs an idempotent command of an earlier process again, as a
+ * new run (all checks but the journal's). */
+void core_rerun(struct core *c, const struct cmdbus_command *cmd,
+		const char *sha, const char *payload, size_t plen);
+
+/* replay.c: what the journal already knows. */
+/* When id is remembered: exp + clock skew + margin (at least now + it). */
+uint64_t keep_until(const struct core *c, uint64_t exp);
+/* A command whose id the journal knows is answered from it: true. */
+bool replay_known(struct core *c, const struct cmdbus_command *cmd,
+		  const char *sha);
+/* Kills process groups an earlier agent left running. */
+void kill_leftovers(struct core *c);
 
 /* run.c: the runs of accepted commands. */
 struct run *run_find_id(struct core *c, const char *id);
-/* A report for id, stored in e as its latest answer and published. */
-int send_report(struct core *c, struct seen_entry *e, const char *id,
-		const char *sha, enum cmdbus_state state, long pid);
+/* A report for id, published. */
+int send_report(struct core *c, const char *id, const char *sha,
+		enum cmdbus_state state, long pid);
 /* Runs a built-in or a handler inline and publishes its result. */
 void run_builtin(struct core *c, const struct cmdbus_command *cmd,
-		 const struct action *a, const char *sha, bool clamped,
-		 uint64_t timeout_ms, size_t max_output);
-/* Spawns an exec and publishes RUNNING, or its spawn_failed result. */
-void run_exec(struct core *c, const struct cmdbus_command *cmd,
-	      struct cmdbus_exec_args *x, const char *sha, bool clamped,
-	      uint64_t timeout_ms, size_t max_output);
+		 const struct action *a, const char *sha,
+		 const struct run_plan *p);
+/* Spawns what plan p says and publishes RUNNING, or its spawn_failed
+ * result. */
+void run_exec(struct core *c, const struct cmdbus_command *cmd, const char *sha,
+	      const struct run_plan *p);
 
 /* How a run ended, as the result builder needs it. */
 struct run_end {

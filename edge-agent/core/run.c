@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Runs of accepted commands: built-ins and firmware handlers inline, exec
- * through the spawn port, and the result each one ends with, remembered in
- * the seen-table before it is published. */
+ * through the spawn port, and the result each one ends with, journaled
+ * before it is published. */
 #include "core_int.h"
 
 #include <errno.h>
@@ -37,6 +37,8 @@ run_remove(struct core *c, struct run *dead)
 	for (struct run **pp = &c->runs; *pp; pp = &(*pp)->next) {
 		if (*pp == dead) {
 			*pp = dead->next;
+			live_fini(&dead->live[0]);
+			live_fini(&dead->live[1]);
 			free(dead);
 			return;
 		}
@@ -48,7 +50,6 @@ static void
 finish(struct core *c, const char *id, const char *sha,
        const struct run_end *re)
 {
-	struct seen_entry *e = seen_find(&c->seen, id);
 	char *msg = NULL;
 	size_t len = 0;
 	int rc = result_build(c, id, sha, re, &msg, &len);
@@ -56,8 +57,6 @@ finish(struct core *c, const char *id, const char *sha,
 	if (rc) {
 		log_error("agent.encode_failed", "exec=%s error=\"%s\"", id,
 			  err_str(rc));
-		if (e)
-			e->state = SEEN_FORGOTTEN;
 		return;
 	}
 	log_info("exec.finished",
@@ -68,12 +67,12 @@ finish(struct core *c, const char *id, const char *sha,
 		 re->has_exit_code ? (int64_t)re->exit_code : -1,
 		 re->has_signal ? (int64_t)re->signal : -1,
 		 re->out ? re->out->total : 0, re->err ? re->err->total : 0);
-	core_answer(c, e, id, msg, len, true);
+	core_finish(c, id, msg, len);
 }
 
 int
-send_report(struct core *c, struct seen_entry *e, const char *id,
-	    const char *sha, enum cmdbus_state state, long pid)
+send_report(struct core *c, const char *id, const char *sha,
+	    enum cmdbus_state state, long pid)
 {
 	char *msg = NULL;
 	size_t len = 0;
@@ -84,14 +83,13 @@ send_report(struct core *c, struct seen_entry *e, const char *id,
 			  err_str(rc));
 		return rc;
 	}
-	core_answer(c, e, id, msg, len, false);
+	core_answer(c, id, msg, len);
 	return 0;
 }
 
 void
 run_builtin(struct core *c, const struct cmdbus_command *cmd,
-	    const struct action *a, const char *sha, bool clamped,
-	    uint64_t timeout_ms, size_t max_output)
+	    const struct action *a, const char *sha, const struct run_plan *p)
 {
 	struct cmdbus_agent_reply reply;
 	struct run_end re;
@@ -100,13 +98,13 @@ run_builtin(struct core *c, const struct cmdbus_command *cmd,
 	int rc = 0;
 
 	memset(&reply, 0, sizeof(reply));
-	output_init(&reply.out, max_output);
-	output_init(&reply.err, max_output);
+	output_init(&reply.out, p->max_output);
+	output_init(&reply.err, p->max_output);
 	memset(&re, 0, sizeof(re));
 	re.has_started_at = true;
 	re.started_at = clock_now_ms(c->clock);
-	re.clamped = clamped;
-	re.timeout_ms = timeout_ms;
+	re.clamped = p->clamped;
+	re.timeout_ms = p->timeout_ms;
 	c->stats.runs++;
 
 	switch (a->kind) {
@@ -129,10 +127,13 @@ run_builtin(struct core *c, const struct cmdbus_command *cmd,
 	}
 	case ACT_HANDLER:
 		rc = a->fn(cmd->args_json, &reply, a->ud);
-		if (rc < 0 && !reply.error) {
+		if ((rc < 0 || rc > 255) && !reply.error) {
 			char text[64];
 			snprintf(text, sizeof(text), "handler returned %d", rc);
 			cmdbus_agent_reply_error(&reply, text);
+		} else if (rc > 0) {
+			/* The handler's return is its exit status. */
+			reply.exit_code = rc;
 		}
 		rc = 0;
 		break;
@@ -217,10 +218,10 @@ free_env(char **env)
 }
 
 void
-run_exec(struct core *c, const struct cmdbus_command *cmd,
-	 struct cmdbus_exec_args *x, const char *sha, bool clamped,
-	 uint64_t timeout_ms, size_t max_output)
+run_exec(struct core *c, const struct cmdbus_command *cmd, const char *sha,
+	 const struct run_plan *p)
 {
+	const struct cmdbus_exec_args *x = &p->x;
 	struct core_spawn sp;
 	struct run *r = calloc(1, sizeof(*r));
 	char **env = build_env(c, x);
@@ -243,8 +244,10 @@ run_exec(struct core *c, const struct cmdbus_command *cmd,
 	snprintf(r->id, sizeof(r->id), "%s", cmd->id);
 	snprintf(r->action, sizeof(r->action), "%s", cmd->action);
 	snprintf(r->sha, sizeof(r->sha), "%s", sha);
-	r->clamped = clamped;
-	r->timeout_ms = timeout_ms;
+	r->clamped = p->clamped;
+	r->timeout_ms = p->timeout_ms;
+	r->stream = cmd->stream;
+	r->max_output = p->max_output;
 	r->started_at = clock_now_ms(c->clock);
 
 	memset(&sp, 0, sizeof(sp));
@@ -252,12 +255,13 @@ run_exec(struct core *c, const struct cmdbus_command *cmd,
 	sp.argv = x->argv;
 	sp.envp = env;
 	sp.search_path = c->exec_path;
-	sp.cwd = c->exec_cwd;
+	sp.cwd = p->cwd ? p->cwd : c->exec_cwd;
 	sp.has_stdin = x->has_stdin;
 	sp.stdin_data = x->stdin_data.data;
 	sp.stdin_len = x->stdin_data.len;
-	sp.max_output = max_output;
-	sp.timeout_ms = timeout_ms;
+	sp.max_output = p->max_output;
+	sp.stream = cmd->stream;
+	sp.timeout_ms = p->timeout_ms;
 	c->stats.runs++;
 	rc = c->ports.spawn(c->ports.ud, r->token, &sp, &pid);
 	free_env(env);
@@ -274,8 +278,8 @@ run_exec(struct core *c, const struct cmdbus_command *cmd,
 		re.has_streams = true;
 		re.error_code = CMDBUS_E_SPAWN_FAILED;
 		re.error_message = text;
-		re.clamped = clamped;
-		re.timeout_ms = timeout_ms;
+		re.clamped = p->clamped;
+		re.timeout_ms = p->timeout_ms;
 		free(r);
 		finish(c, cmd->id, sha, &re);
 		return;
@@ -287,9 +291,22 @@ run_exec(struct core *c, const struct cmdbus_command *cmd,
 		 "exec=%s device=%s action=%s pid=%ld argv0=%s "
 		 "timeout_ms=%" PRIu64,
 		 cmd->id, c->device_id, cmd->action, pid, x->argv[0],
-		 timeout_ms);
-	send_report(c, seen_find(&c->seen, cmd->id), cmd->id, sha,
-		    CMDBUS_STATE_RUNNING, pid);
+		 p->timeout_ms);
+	/* STARTED with the leader's start time, so that an agent restarted
+	 * after a crash kills this group only if it is still this process.
+	 * Exactly-once does not hang on it (RECEIVED is durable already). */
+	{
+		uint64_t start = 0;
+		if (c->ports.proc_start &&
+		    c->ports.proc_start(c->ports.ud, pid, &start) != 0)
+			start = 0;
+		if (journal_started(&c->journal, cmd->id, pid, start) != 0)
+			log_warn("journal.started_failed",
+				 "exec=%s pid=%ld reason=\"a crash now would "
+				 "leave its group running\"",
+				 cmd->id, pid);
+	}
+	send_report(c, cmd->id, sha, CMDBUS_STATE_RUNNING, pid);
 }
 
 void
@@ -326,14 +343,24 @@ core_on_exit(struct core *c, uint64_t token, const struct core_exit *ex)
 		re.err = ex->err;
 		result_from_wait(ex->wait_status, &re);
 	}
+	/* Chunks still held go before the result that ends them. */
+	stream_flush(c, r, true);
 	finish(c, r->id, r->sha, &re);
 	run_remove(c, r);
+	queue_pump(c);
+}
+
+void
+core_quiesce(struct core *c)
+{
+	c->stopping = true;
+	queue_drain(c);
 }
 
 void
 core_shutdown(struct core *c)
 {
-	c->stopping = true;
+	core_quiesce(c);
 	for (struct run *r = c->runs; r; r = r->next) {
 		if (r->interrupted)
 			continue;

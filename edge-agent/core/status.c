@@ -13,14 +13,7 @@
 static bool
 accepts(const struct core *c, const struct action *a)
 {
-	switch (a->kind) {
-	case ACT_EXEC:
-		return c->exec_enabled;
-	case ACT_SHELL:
-		return false;
-	default:
-		return true;
-	}
+	return registry_enabled(c, a);
 }
 
 int

@@ -25,7 +25,9 @@
 #include "common/loop.h"
 
 #include "agent_core.h"
+#include "catalog_dir.h"
 #include "exec.h"
+#include "journal_file.h"
 #include "mqtt.h"
 #include "sysinfo.h"
 
@@ -36,6 +38,7 @@
 
 enum phase {
 	PH_RUN,
+	PH_GRACE,    /* no new commands; runs may still finish */
 	PH_CHILDREN, /* runs were told to stop; waiting for their ends */
 	PH_ACKS,     /* offline status sent; waiting for PUBACKs */
 	PH_CLOSING,  /* DISCONNECT sent */
@@ -53,152 +56,24 @@ struct cmdbus_agent {
 	char boot_id[ID_ULID_LEN + 1];
 	char device_id[CMDBUS_NAME_BUF];
 	char topic_cmd[256], topic_result[256], topic_status[256];
-	uint64_t heartbeat_ms, kill_grace_ms;
+	char *catalog_dir; /* NULL: no catalog */
+	void (*on_reload)(void *ud);
+	void *reload_ud;
+	uint64_t heartbeat_ms, kill_grace_ms, shutdown_grace_ms;
 	int stop_pipe[2];
 	bool running;
 	enum phase phase;
 	uint64_t deadline;
 	uint64_t hb_timer, tick_timer;
 	bool has_hb_timer, has_tick_timer;
+	struct journal_file *jfile; /* NULL: the journal is in memory */
+	struct journal_io jio;
+	uint64_t hk_timer; /* housekeeping: core_tick() */
+	bool has_hk_timer;
 };
 
-void
-cmdbus_agent_config_defaults(struct cmdbus_agent_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->mqtt_host = "127.0.0.1";
-	c->mqtt_port = 1883;
-	c->mqtt_protocol = 5;
-	c->mqtt_keepalive_ms = 30000;
-	c->session_expiry_ms = 7ull * 24 * 3600 * 1000;
-	c->topic_prefix = CMDBUS_DEFAULT_PREFIX;
-	c->heartbeat_ms = 30000;
-	c->exec_path =
-	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	c->exec_cwd = "/";
-	c->max_timeout_ms = 3600000;
-	c->clock_skew_ms = 60000;
-	c->kill_grace_ms = 5000;
-	c->state_dir = "/var/lib/cmdbus-agent";
-}
-
-static bool
-valid_kid(const char *kid)
-{
-	size_t n = kid ? strlen(kid) : 0;
-
-	if (n < 1 || n > CMDBUS_KID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = kid[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
-		      ch == '-'))
-			return false;
-	}
-	return true;
-}
-
-int
-cmdbus_agent_config_check(const struct cmdbus_agent_config *c, char *err,
-			  size_t errlen)
-{
-	char topic[256];
-
-	if (!c->device_id || !cmdbus_valid_device_id(c->device_id)) {
-		snprintf(err, errlen,
-			 "device_id '%s' is missing or invalid (it must match "
-			 "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$)",
-			 c->device_id ? c->device_id : "");
-		return -EINVAL;
-	}
-	if (!c->topic_prefix || !cmdbus_prefix_valid(c->topic_prefix) ||
-	    cmdbus_topic_build(topic, sizeof(topic), c->topic_prefix,
-			       c->device_id, CMDBUS_KIND_RESULT) != 0) {
-		snprintf(err, errlen, "topic_prefix '%s' is invalid",
-			 c->topic_prefix ? c->topic_prefix : "");
-		return -EINVAL;
-	}
-	if (!c->mqtt_host || !c->mqtt_host[0] || c->mqtt_port < 1 ||
-	    c->mqtt_port > 65535) {
-		snprintf(err, errlen, "mqtt_host or mqtt_port is invalid");
-		return -EINVAL;
-	}
-	if (c->mqtt_protocol != 5 && c->mqtt_protocol != 311) {
-		snprintf(err, errlen, "mqtt_protocol must be 5 or 311");
-		return -EINVAL;
-	}
-	if (c->mqtt_keepalive_ms < 5000 || c->mqtt_keepalive_ms > 65535000u) {
-		snprintf(err, errlen, "mqtt_keepalive must be 5s .. 65535s");
-		return -EINVAL;
-	}
-	if (c->heartbeat_ms < 1000 || c->max_timeout_ms < 1) {
-		snprintf(err, errlen,
-			 "heartbeat must be >= 1s and max_timeout >= 1ms");
-		return -EINVAL;
-	}
-	if (!c->exec_path || !c->exec_path[0] || !c->exec_cwd ||
-	    c->exec_cwd[0] != '/') {
-		snprintf(err, errlen,
-			 "exec_path must be set and exec_cwd absolute");
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < c->nlabels; i++) {
-		const char *kv = c->labels[i];
-		const char *eq = kv ? strchr(kv, '=') : NULL;
-		char key[CMDBUS_NAME_BUF];
-		size_t klen = eq ? (size_t)(eq - kv) : 0;
-
-		if (!eq || klen == 0 || klen >= sizeof(key)) {
-			snprintf(err, errlen, "label '%s' is not key=value",
-				 kv ? kv : "");
-			return -EINVAL;
-		}
-		memcpy(key, kv, klen);
-		key[klen] = '\0';
-		if (!cmdbus_valid_label(key) || !cmdbus_valid_label(eq + 1)) {
-			snprintf(err, errlen,
-				 "label '%s': key and value must be 1..64 "
-				 "bytes of [A-Za-z0-9_.-]",
-				 kv);
-			return -EINVAL;
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (strncmp(c->labels[j], kv, klen + 1) == 0) {
-				snprintf(err, errlen, "label '%s' given twice",
-					 key);
-				return -EINVAL;
-			}
-		}
-	}
-	for (size_t i = 0; i < c->ntrusted_keys; i++) {
-		const struct cmdbus_agent_key *k = &c->trusted_keys[i];
-		struct cmdbus_key *key = NULL;
-
-		if (!valid_kid(k->kid)) {
-			snprintf(err, errlen, "trusted key id '%s' is invalid",
-				 k->kid ? k->kid : "");
-			return -EINVAL;
-		}
-		if (!k->pem || cmdbus_key_from_pem(k->pem, k->pem_len, k->kid,
-						   &key) != 0) {
-			snprintf(err, errlen,
-				 "trusted key '%s' is not an Ed25519 PEM key",
-				 k->kid);
-			return -EINVAL;
-		}
-		cmdbus_key_free(key);
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(c->trusted_keys[j].kid, k->kid) == 0) {
-				snprintf(err, errlen,
-					 "trusted key id '%s' given twice",
-					 k->kid);
-				return -EINVAL;
-			}
-		}
-	}
-	return 0;
-}
+/* cmdbus_agent_config_defaults() and cmdbus_agent_config_check() are in
+ * agent_config.c. */
 
 /* ---- ports ---- */
 
@@ -240,12 +115,61 @@ port_sysinfo(void *ud, struct cmdbus_info *info)
 	return rc;
 }
 
+static int
+port_proc_start(void *ud, long pid, uint64_t *start)
+{
+	(void)ud;
+	return exec_proc_start(pid, start);
+}
+
+static void
+port_kill_stale(void *ud, long pgid, uint64_t start)
+{
+	(void)ud;
+	exec_kill_stale(pgid, start);
+}
+
+static void
+on_housekeeping(struct loop *l, uint64_t id, void *ud)
+{
+	struct cmdbus_agent *a = ud;
+
+	(void)id;
+	core_tick(a->core);
+	/* An idle agent does not wake up for it: the timer comes back with
+	 * the next run or unwritten result. */
+	if (!core_busy(a->core) && a->has_hk_timer) {
+		loop_del_timer(l, a->hk_timer);
+		a->has_hk_timer = false;
+	}
+}
+
+/* The once-a-second tick, while runs or unwritten results need it. */
+static void
+arm_housekeeping(struct cmdbus_agent *a)
+{
+	if (a->has_hk_timer || !a->running || !core_busy(a->core))
+		return;
+	if (loop_add_timer(a->loop, 1000, 1000, on_housekeeping, a,
+			   &a->hk_timer) == 0)
+		a->has_hk_timer = true;
+}
+
+static void
+on_exec_output(void *ud, uint64_t token, bool is_err, const void *p, size_t n)
+{
+	struct cmdbus_agent *a = ud;
+
+	core_on_output(a->core, token, is_err, p, n);
+}
+
 static void
 on_exec_done(void *ud, uint64_t token, const struct core_exit *ex)
 {
 	struct cmdbus_agent *a = ud;
 
 	core_on_exit(a->core, token, ex);
+	arm_housekeeping(a);
 }
 
 /* ---- status ---- */
@@ -272,6 +196,9 @@ on_heartbeat(struct loop *l, uint64_t id, void *ud)
 
 	if (a->phase == PH_RUN && mqtt_connected(a->mqtt))
 		publish_status(a, true);
+	/* Forgetting old ids and compaction can wait for the heartbeat. */
+	core_tick(a->core);
+	arm_housekeeping(a);
 }
 
 /* ---- MQTT events ---- */
@@ -281,8 +208,13 @@ on_mqtt_connect(void *ud, bool session_present)
 {
 	struct cmdbus_agent *a = ud;
 
-	if (a->phase == PH_RUN)
+	if (a->phase == PH_RUN) {
 		publish_status(a, true);
+		/* Runs cut short by an earlier crash are answered now that
+		 * the answer can go out. */
+		core_on_connect(a->core);
+		arm_housekeeping(a);
+	}
 }
 
 static void
@@ -302,6 +234,7 @@ on_mqtt_message(void *ud, const char *topic, const void *payload, size_t len,
 		return;
 	}
 	core_on_message(a->core, topic, payload, len);
+	arm_housekeeping(a);
 }
 
 static void
@@ -321,6 +254,16 @@ on_tick(struct loop *l, uint64_t id, void *ud)
 	uint64_t now = loop_now_ms(l);
 
 	switch (a->phase) {
+	case PH_GRACE:
+		if (core_running(a->core) > 0 && now < a->deadline)
+			return;
+		a->phase = PH_CHILDREN;
+		/* SIGTERM now, SIGKILL after the grace, then the pipes may
+		 * take EXEC_DRAIN_MS: past that the run is abandoned to
+		 * exec_free(). */
+		a->deadline = now + a->kill_grace_ms + EXEC_DRAIN_MS + 1000;
+		core_shutdown(a->core);
+		return;
 	case PH_CHILDREN:
 		if (exec_active(a->exec) > 0 && now < a->deadline)
 			return;
@@ -363,12 +306,11 @@ begin_shutdown(struct cmdbus_agent *a)
 		return;
 	log_info("agent.stopping", "device=%s running=%zu", a->device_id,
 		 core_running(a->core));
-	a->phase = PH_CHILDREN;
-	/* SIGTERM now, SIGKILL after the grace, then the pipes may take
-	 * EXEC_DRAIN_MS: past that the run is abandoned to exec_free(). */
-	a->deadline =
-	    loop_now_ms(a->loop) + a->kill_grace_ms + EXEC_DRAIN_MS + 1000;
-	core_shutdown(a->core);
+	/* Runs may finish on their own for shutdown_grace; the tick then
+	 * terminates what is left. */
+	a->phase = PH_GRACE;
+	a->deadline = loop_now_ms(a->loop) + a->shutdown_grace_ms;
+	core_quiesce(a->core);
 	if (loop_add_timer(a->loop, SHUTDOWN_TICK_MS, SHUTDOWN_TICK_MS, on_tick,
 			   a, &a->tick_timer) == 0)
 		a->has_tick_timer = true;
@@ -376,15 +318,92 @@ begin_shutdown(struct cmdbus_agent *a)
 		loop_stop(a->loop);
 }
 
+/* Loads catalog_dir and puts it in place of the current catalog; on any
+ * failure the current one stays. */
+static int
+load_catalog(struct cmdbus_agent *a, char *err, size_t errlen)
+{
+	struct catalog_action **v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!a->catalog_dir)
+		return 0;
+	rc = catalog_dir_load(a->catalog_dir, &v, &n, err, errlen);
+	/* Switching users needs root: say so now rather than at each run. */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (v[i]->run_as && geteuid() != 0)
+			log_warn("agent.catalog_user",
+				 "action=%s user=%s reason=\"the agent is not "
+				 "root: its runs will fail\"",
+				 v[i]->name, v[i]->user);
+	if (rc == 0) {
+		rc = core_set_catalog(a->core, v, n, err, errlen);
+		if (rc == 0)
+			free(v); /* the actions now belong to the core */
+		else
+			catalog_dir_free(v, n);
+	}
+	if (rc == 0)
+		log_info("agent.catalog", "device=%s dir=%s actions=%zu",
+			 a->device_id, a->catalog_dir, n);
+	return rc;
+}
+
+static void
+reload(struct cmdbus_agent *a)
+{
+	char err[512];
+
+	if (a->phase != PH_RUN)
+		return;
+	if (a->on_reload)
+		a->on_reload(a->reload_ud);
+	if (load_catalog(a, err, sizeof(err)) != 0) {
+		log_error("agent.reload_failed",
+			  "device=%s reason=\"%s\" catalog=kept", a->device_id,
+			  err);
+		return;
+	}
+	if (mqtt_connected(a->mqtt))
+		publish_status(a, true);
+}
+
+/* The pipe carries 'x' for a stop and 'r' for a reload, so that both
+ * can be asked from a signal handler. */
 static void
 on_stop_pipe(struct loop *l, int fd, unsigned events, void *ud)
 {
 	struct cmdbus_agent *a = ud;
+	bool stop = false, again = false;
 	char buf[64];
+	ssize_t n;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	begin_shutdown(a);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == 'r')
+				again = true;
+			else
+				stop = true;
+		}
+	}
+	if (again && !stop)
+		reload(a);
+	if (stop)
+		begin_shutdown(a);
+}
+
+void
+cmdbus_agent_reload(struct cmdbus_agent *a)
+{
+	int saved = errno;
+	ssize_t n;
+
+	if (!a)
+		return;
+	n = write(a->stop_pipe[1], "r", 1);
+	(void)n; /* a full pipe already holds a request */
+	errno = saved;
 }
 
 void
@@ -441,6 +460,7 @@ agent_setup(struct cmdbus_agent *a, const struct cmdbus_agent_config *cfg,
 	snprintf(a->device_id, sizeof(a->device_id), "%s", cfg->device_id);
 	a->heartbeat_ms = cfg->heartbeat_ms;
 	a->kill_grace_ms = cfg->kill_grace_ms;
+	a->shutdown_grace_ms = cfg->shutdown_grace_ms;
 	id_gen_init(&gen);
 	rc = id_gen_next(&gen, clock_now_ms(&clock_system), a->boot_id);
 	if (rc) {
@@ -481,10 +501,13 @@ agent_setup(struct cmdbus_agent *a, const struct cmdbus_agent_config *cfg,
 	cc.labels = cfg->labels;
 	cc.nlabels = cfg->nlabels;
 	cc.exec_enabled = cfg->exec_enabled;
+	cc.shell_enabled = cfg->shell_enabled;
+	cc.runas_helper = cfg->runas_helper;
 	cc.exec_path = cfg->exec_path;
 	cc.exec_cwd = cfg->exec_cwd;
 	cc.max_timeout_ms = cfg->max_timeout_ms;
 	cc.clock_skew_ms = cfg->clock_skew_ms;
+	cc.max_running = cfg->max_running;
 	cc.trusted = (const struct cmdbus_key *const *)a->keys;
 	cc.ntrusted = a->nkeys;
 	cc.clock = &clock_system;
@@ -493,8 +516,26 @@ agent_setup(struct cmdbus_agent *a, const struct cmdbus_agent_config *cfg,
 	ports.spawn = port_spawn;
 	ports.terminate = port_terminate;
 	ports.sysinfo = port_sysinfo;
+	ports.proc_start = port_proc_start;
+	ports.kill_stale = port_kill_stale;
 	ports.ud = a;
+	if (cfg->state_dir) {
+		rc = journal_file_open(cfg->state_dir, &a->jfile, &a->jio, err,
+				       errlen);
+		if (rc)
+			return rc;
+		cc.journal = &a->jio;
+	}
 	rc = core_new(&cc, &ports, &a->core, err, errlen);
+	if (rc)
+		return rc;
+	a->on_reload = cfg->on_reload;
+	a->reload_ud = cfg->reload_ud;
+	if (cfg->catalog_dir && !(a->catalog_dir = strdup(cfg->catalog_dir))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = load_catalog(a, err, errlen);
 	if (rc)
 		return rc;
 	rc = exec_new(a->loop, cfg->kill_grace_ms, on_exec_done, a, &a->exec);
@@ -502,6 +543,7 @@ agent_setup(struct cmdbus_agent *a, const struct cmdbus_agent_config *cfg,
 		snprintf(err, errlen, "process handling: %s", strerror(-rc));
 		return rc;
 	}
+	exec_set_output(a->exec, on_exec_output);
 	rc = core_status(a->core, false, &will, &will_len);
 	if (rc) {
 		snprintf(err, errlen, "offline status cannot be encoded");
@@ -513,6 +555,11 @@ agent_setup(struct cmdbus_agent *a, const struct cmdbus_agent_config *cfg,
 	mc.client_id = cfg->device_id;
 	mc.username = cfg->mqtt_username ? cfg->mqtt_username : cfg->device_id;
 	mc.password = cfg->mqtt_password;
+	mc.tls_ca_file = cfg->mqtt_tls_ca_file;
+	mc.tls_cert_file = cfg->mqtt_tls_cert_file;
+	mc.tls_key_file = cfg->mqtt_tls_key_file;
+	mc.tls_insecure = cfg->mqtt_tls_insecure;
+	mc.tls_version = cfg->mqtt_tls_version;
 	mc.protocol = cfg->mqtt_protocol;
 	mc.keepalive_ms = cfg->mqtt_keepalive_ms;
 	mc.session_expiry_ms = cfg->session_expiry_ms;
@@ -623,10 +670,12 @@ cmdbus_agent_free(struct cmdbus_agent *a)
 	exec_free(a->exec);
 	mqtt_free(a->mqtt);
 	core_free(a->core);
+	journal_file_close(a->jfile);
 	for (size_t i = 0; i < a->nkeys; i++)
 		cmdbus_key_free(a->keys[i]);
 	free(a->keys);
 	loop_free(a->loop);
+	free(a->catalog_dir);
 	if (a->stop_pipe[0] >= 0)
 		close(a->stop_pipe[0]);
 	if (a->stop_pipe[1] >= 0)

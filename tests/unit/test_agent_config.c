@@ -29,6 +29,16 @@ load(struct agent_conf *c, const char *text, char *err, size_t errlen)
 			      strlen(text), err, errlen);
 }
 
+/* load(), then the files it names read into cfg: resolve's result. */
+static int
+load_resolve(struct agent_conf *c, const char *text,
+	     struct cmdbus_agent_config *cfg, struct agent_files *files,
+	     char *err, size_t errlen)
+{
+	assert_int_equal(load(c, text, err, errlen), 0);
+	return agent_conf_resolve(c, "agent.conf", cfg, files, err, errlen);
+}
+
 static void
 defaults_and_full_file(void **state)
 {
@@ -53,9 +63,7 @@ defaults_and_full_file(void **state)
 	struct cmdbus_agent_config cfg;
 	char err[256];
 
-	assert_int_equal(load(&c, text, err, sizeof(err)), 0);
-	assert_int_equal(agent_conf_resolve(&c, "agent.conf", &cfg, &files, err,
-					    sizeof(err)),
+	assert_int_equal(load_resolve(&c, text, &cfg, &files, err, sizeof(err)),
 			 0);
 	assert_string_equal(cfg.device_id, "dev-1");
 	assert_string_equal(cfg.mqtt_host, "broker.lan");
@@ -102,6 +110,11 @@ bad_values_name_their_line(void **state)
 	    {"device_id dev-1\nmqtt_port 70000\n", "agent.conf:2:"},
 	    {"device_id dev-1\nexec_enabled maybe\n", "agent.conf:2:"},
 	    {"device_id dev-1\nno_such_option 1\n", "agent.conf:2:"},
+	    {"device_id dev-1\nmqtt_tls_ca_file ca.pem\n", "agent.conf:2:"},
+	    {"device_id dev-1\nmqtt_tls_version tlsv1.1\n", "agent.conf:2:"},
+	    {"device_id dev-1\ncatalog_dir etc/catalog\n", "agent.conf:2:"},
+	    {"device_id dev-1\nshell_enabled sometimes\n", "agent.conf:2:"},
+	    {"device_id dev-1\nuser root;id\n", "agent.conf:2:"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -125,9 +138,8 @@ device_id_is_required(void **state)
 	struct cmdbus_agent_config cfg;
 	char err[256];
 
-	assert_int_equal(load(&c, "mqtt_port 1883\n", err, sizeof(err)), 0);
-	assert_int_equal(agent_conf_resolve(&c, "agent.conf", &cfg, &files, err,
-					    sizeof(err)),
+	assert_int_equal(load_resolve(&c, "mqtt_port 1883\n", &cfg, &files, err,
+				      sizeof(err)),
 			 -1);
 	assert_non_null(strstr(err, "agent.conf: option 'device_id' is "
 				    "required"));
@@ -162,9 +174,7 @@ files_are_read(void **state)
 		 "device_id dev-1\nmqtt_password_file %s\n"
 		 "trusted_key disp-a=%s\n",
 		 pw, key);
-	assert_int_equal(load(&c, text, err, sizeof(err)), 0);
-	assert_int_equal(agent_conf_resolve(&c, "agent.conf", &cfg, &files, err,
-					    sizeof(err)),
+	assert_int_equal(load_resolve(&c, text, &cfg, &files, err, sizeof(err)),
 			 0);
 	assert_string_equal(cfg.mqtt_password, "s3cret");
 	assert_int_equal(cfg.ntrusted_keys, 1);
@@ -180,9 +190,7 @@ files_are_read(void **state)
 	/* A file that cannot be read names itself. */
 	snprintf(text, sizeof(text),
 		 "device_id dev-1\nmqtt_password_file %s/missing\n", dir);
-	assert_int_equal(load(&c, text, err, sizeof(err)), 0);
-	assert_int_equal(agent_conf_resolve(&c, "agent.conf", &cfg, &files, err,
-					    sizeof(err)),
+	assert_int_equal(load_resolve(&c, text, &cfg, &files, err, sizeof(err)),
 			 -1);
 	assert_non_null(strstr(err, "missing"));
 	agent_files_fini(&files);
@@ -216,6 +224,105 @@ library_check(void **state)
 			 -EINVAL);
 }
 
+/* TLS, shell, catalog and privilege options reach the library's
+ * configuration, and its check refuses what cannot work together. */
+static void
+actions_tls_and_privileges(void **state)
+{
+	const char *text = "device_id dev-1\n"
+			   "mqtt_tls_ca_file /etc/ca.pem\n"
+			   "mqtt_tls_cert_file /etc/dev.pem\n"
+			   "mqtt_tls_key_file /etc/dev.key\n"
+			   "mqtt_tls_insecure yes\n"
+			   "mqtt_tls_version tlsv1.3\n"
+			   "shell_enabled true\n"
+			   "runas_helper /opt/runas\n"
+			   "user nobody\n"
+			   "group nogroup\n";
+	struct agent_conf c;
+	struct agent_files files;
+	struct cmdbus_agent_config cfg;
+	char err[256];
+
+	assert_int_equal(load_resolve(&c, text, &cfg, &files, err, sizeof(err)),
+			 0);
+	assert_string_equal(cfg.mqtt_tls_ca_file, "/etc/ca.pem");
+	assert_string_equal(cfg.mqtt_tls_cert_file, "/etc/dev.pem");
+	assert_string_equal(cfg.mqtt_tls_key_file, "/etc/dev.key");
+	assert_true(cfg.mqtt_tls_insecure);
+	assert_string_equal(cfg.mqtt_tls_version, "tlsv1.3");
+	assert_true(cfg.shell_enabled);
+	assert_false(cfg.exec_enabled);
+	assert_null(cfg.catalog_dir);
+	assert_string_equal(cfg.runas_helper, "/opt/runas");
+	assert_string_equal(c.user, "nobody");
+	assert_string_equal(c.group, "nogroup");
+	assert_int_equal(cmdbus_agent_config_check(&cfg, err, sizeof(err)), 0);
+
+	cfg.mqtt_tls_key_file = NULL;
+	assert_int_equal(cmdbus_agent_config_check(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "go together"));
+	cfg.mqtt_tls_cert_file = NULL;
+	cfg.mqtt_tls_ca_file = NULL;
+	assert_int_equal(cmdbus_agent_config_check(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "need mqtt_tls_ca_file"));
+	agent_files_fini(&files);
+	conf_free(agent_conf_options, &c);
+
+	/* Defaults: no TLS, no shell, the built-in helper path. */
+	assert_int_equal(load_resolve(&c, "device_id dev-1\n", &cfg, &files,
+				      err, sizeof(err)),
+			 0);
+	assert_null(cfg.mqtt_tls_ca_file);
+	assert_null(cfg.mqtt_tls_version);
+	assert_false(cfg.shell_enabled);
+	assert_non_null(cfg.runas_helper);
+	assert_true(cfg.runas_helper[0] == '/');
+	agent_files_fini(&files);
+	conf_free(agent_conf_options, &c);
+}
+
+/* --check reads the catalog: a bad file is named with its line. */
+static void
+check_reads_the_catalog(void **state)
+{
+	char dir[] = "/tmp/cmdbus-agent-cat-XXXXXX", path[256], err[512];
+	struct cmdbus_agent_config cfg;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/echo.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("argv /bin/echo\nargv {x}\nparam x int 1 9\n", f);
+	fclose(f);
+	cmdbus_agent_config_defaults(&cfg);
+	cfg.device_id = "dev-1";
+	cfg.catalog_dir = dir;
+	assert_int_equal(cmdbus_agent_config_check(&cfg, err, sizeof(err)), 0);
+
+	snprintf(path, sizeof(path), "%s/zz.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("argv /bin/echo\n\nparam y int 1\n", f);
+	fclose(f);
+	assert_int_equal(cmdbus_agent_config_check(&cfg, err, sizeof(err)),
+			 -ERR_CONFIG);
+	if (!strstr(err, "/zz.conf:3: "))
+		fail_msg("'%s' lacks the file:line", err);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/echo.conf", dir);
+	unlink(path);
+	rmdir(dir);
+
+	cfg.catalog_dir = "/nonexistent/catalog";
+	assert_int_equal(cmdbus_agent_config_check(&cfg, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/catalog"));
+}
+
 int
 main(void)
 {
@@ -225,6 +332,8 @@ main(void)
 	    cmocka_unit_test(device_id_is_required),
 	    cmocka_unit_test(files_are_read),
 	    cmocka_unit_test(library_check),
+	    cmocka_unit_test(actions_tls_and_privileges),
+	    cmocka_unit_test(check_reads_the_catalog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The output keeper (first half and last half, exact bytes, total count)
- * and the seen-table (eviction order, running entries kept, byte budget). */
+/* The output keeper: first half and last half, exact bytes, total count,
+ * and the shrinking that keeps a result under the message limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include "output.h"
-#include "seen.h"
 
 static void
 take(const struct output *o, struct cmdbus_stream *s)
@@ -157,55 +156,6 @@ shrink_keeps_ends(void **state)
 	free(s.kept.data);
 }
 
-static void
-seen_evicts_oldest_finished(void **state)
-{
-	struct seen s;
-	struct seen_entry *a, *b, *c, *d;
-
-	assert_int_equal(seen_init(&s, 3, 1 << 20), 0);
-	a = seen_add(&s, "id-aaaaaaaa");
-	b = seen_add(&s, "id-bbbbbbbb");
-	c = seen_add(&s, "id-cccccccc");
-	assert_non_null(a);
-	assert_non_null(b);
-	assert_non_null(c);
-	/* Full of running entries: nothing may be evicted. */
-	assert_null(seen_add(&s, "id-dddddddd"));
-	assert_int_equal(seen_set(&s, b, "B", 1, true), 0);
-	assert_int_equal(seen_set(&s, a, "A", 1, true), 0);
-	/* a was added first: it goes first, running c stays. */
-	d = seen_add(&s, "id-dddddddd");
-	assert_ptr_equal(d, a);
-	assert_null(seen_find(&s, "id-aaaaaaaa"));
-	assert_non_null(seen_find(&s, "id-bbbbbbbb"));
-	assert_non_null(seen_find(&s, "id-cccccccc"));
-	assert_int_equal(seen_find(&s, "id-dddddddd")->state, SEEN_ACTIVE);
-	assert_int_equal(seen_count(&s, SEEN_DONE), 1);
-	seen_fini(&s);
-}
-
-static void
-seen_budget_forgets_old_results(void **state)
-{
-	struct seen s;
-	struct seen_entry *a, *b;
-
-	assert_int_equal(seen_init(&s, 8, 10), 0);
-	a = seen_add(&s, "id-aaaaaaaa");
-	assert_int_equal(seen_set(&s, a, "123456", 6, true), 0);
-	b = seen_add(&s, "id-bbbbbbbb");
-	assert_int_equal(seen_set(&s, b, "abcdef", 6, true), 0);
-	/* Over budget: the older stored answer goes, the id stays known so
-	 * it still never runs twice. */
-	assert_int_equal(a->state, SEEN_FORGOTTEN);
-	assert_null(a->msg);
-	assert_ptr_equal(seen_find(&s, "id-aaaaaaaa"), a);
-	assert_string_equal(b->msg, "abcdef");
-	assert_int_equal(s.bytes, 6);
-	seen_fini(&s);
-}
-
 int
 main(void)
 {
@@ -216,8 +166,6 @@ main(void)
 	    cmocka_unit_test(large_stream_exact_bytes),
 	    cmocka_unit_test(empty_stream),
 	    cmocka_unit_test(shrink_keeps_ends),
-	    cmocka_unit_test(seen_evicts_oldest_finished),
-	    cmocka_unit_test(seen_budget_forgets_old_results),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
