@@ -64,6 +64,16 @@ check_kid(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* A token's digest: 64 hex digits (`sha256sum` prints it). */
+static int
+check_sha256(const char *v, char *err, size_t errlen)
+{
+	if (strlen(v) == 64 && strspn(v, "0123456789abcdefABCDEF") == 64)
+		return 0;
+	snprintf(err, errlen, "a SHA-256 digest is 64 hex digits");
+	return -ERR_CONFIG;
+}
+
 #define OPT(f) offsetof(struct config, f)
 #define SEC 1000ull
 
@@ -79,6 +89,13 @@ const struct conf_option config_options[] = {
      NULL,
      "file whose first line is the API bearer token; unset: no "
      "authentication"},
+    {"api_token_sha256", CONF_LIST, OPT(api_token_sha256), 0, 64, NULL, NULL,
+     check_sha256,
+     "lower-case hex SHA-256 of an accepted API token (repeatable)"},
+    {"max_wait", CONF_DURATION, OPT(max_wait_ms), SEC, 3600 * SEC, "60s", NULL,
+     NULL, "longest a request waits (?wait, ?follow, action calls)"},
+    {"max_waiters", CONF_U64, OPT(max_waiters), 1, 100000, "128", NULL, NULL,
+     "requests waiting at once at most; more get 429"},
     {"mqtt_host", CONF_STRING, OPT(mqtt_host), 0, 255, "127.0.0.1", NULL, NULL,
      "MQTT broker host"},
     {"mqtt_port", CONF_U64, OPT(mqtt_port), 1, 65535, "1883", NULL, NULL,
@@ -104,6 +121,29 @@ const struct conf_option config_options[] = {
      NULL, "Ed25519 private key (PEM) that signs commands; unset: unsigned"},
     {"sign_kid", CONF_STRING, OPT(sign_kid), 1, CMDBUS_KID_MAX, NULL, NULL,
      check_kid, "key id sent with signed commands (with sign_key_file)"},
+    {"outbox_window", CONF_U64, OPT(outbox_window), 1, 1000, "16", NULL, NULL,
+     "published, unfinished executions per device; the rest wait QUEUED"},
+    {"retry_initial", CONF_DURATION, OPT(retry_initial_ms), 100, 3600 * SEC,
+     "10s", NULL, NULL,
+     "first re-publish of an unfinished command after this; doubles"},
+    {"retry_max", CONF_DURATION, OPT(retry_max_ms), 100, 86400 * SEC, "5m",
+     NULL, NULL, "the re-publish interval stops doubling here"},
+    {"timeout_grace", CONF_DURATION, OPT(timeout_grace_ms), 100, 86400 * SEC,
+     "30s", NULL, NULL,
+     "TIMED_OUT when no result came timeout_ms plus this after the start"},
+    {"lost_grace", CONF_DURATION, OPT(lost_grace_ms), 100, 86400 * SEC, "30s",
+     NULL, NULL,
+     "after a device restarts, LOST when a run of its old boot is not "
+     "answered within this"},
+    {"device_stale_after", CONF_DURATION, OPT(device_stale_after_ms), SEC,
+     86400 * SEC, "90s", NULL, NULL,
+     "an online device with no status for this long is shown stale"},
+    {"retention", CONF_DURATION, OPT(retention_ms), 0, 3650 * 86400 * SEC,
+     "30d", NULL, NULL,
+     "finished executions and jobs older than this are pruned; 0: never"},
+    {"sweep_interval", CONF_DURATION, OPT(sweep_interval_ms), 100, 60 * SEC,
+     "1s", NULL, NULL,
+     "period of the sweep (expiry, timeouts, retries, retention)"},
     {"log_level", CONF_ENUM, OPT(log_level), 0, 0, "info", levels, NULL,
      "log level: error, warn, info or debug"},
     {"log_syslog", CONF_BOOL, OPT(log_syslog), 0, 0, "false", NULL, NULL,

@@ -16,7 +16,10 @@ struct config {
 	char *db_path;
 	char *http_bind;
 	uint64_t http_port;
-	char *api_token_file; /* NULL: no authentication */
+	char *api_token_file;		   /* NULL: no authentication */
+	struct conf_list api_token_sha256; /* hex digests of more tokens */
+	uint64_t max_wait_ms;		   /* cap of waiting requests */
+	uint64_t max_waiters;
 	char *mqtt_host;
 	uint64_t mqtt_port;
 	char *mqtt_client_id;
@@ -28,6 +31,12 @@ struct config {
 	uint64_t device_session_expiry_ms;
 	char *sign_key_file; /* NULL: commands go unsigned */
 	char *sign_kid;
+	uint64_t outbox_window;
+	uint64_t retry_initial_ms, retry_max_ms;
+	uint64_t timeout_grace_ms, lost_grace_ms;
+	uint64_t device_stale_after_ms;
+	uint64_t retention_ms; /* 0: never prune */
+	uint64_t sweep_interval_ms;
 	int log_level; /* enum log_level */
 	bool log_syslog;
 };

@@ -210,6 +210,81 @@ ev_message(void *ud, const char *topic, const void *payload, size_t len)
 	ingest_message(ud, topic, payload, len);
 }
 
+/* Once per loop pass, before the wait: the pass's writes are committed
+ * as one transaction. */
+static uint64_t
+on_prepare(struct loop *l, void *ud)
+{
+	(void)l;
+	core_flush(ud);
+	return UINT64_MAX;
+}
+
+static void
+on_sweep(struct loop *l, uint64_t timer_id, void *ud)
+{
+	(void)l;
+	(void)timer_id;
+	core_sweep(ud);
+}
+
+/* SIGHUP: the configuration is read again (file, then flags, as at
+ * start) and only the API tokens and the log level are applied; a bad
+ * file keeps the old settings. */
+struct reload {
+	int argc;
+	char **argv;
+	struct http *http;
+	int log_level;
+};
+
+static void
+on_hup(struct loop *l, int signo, void *ud)
+{
+	struct reload *r = ud;
+	struct config cfg;
+	char *token = NULL;
+	char err[1024] = "";
+	bool check = false;
+	int rc;
+
+	(void)l;
+	(void)signo;
+	memset(&cfg, 0, sizeof cfg);
+	rc = conf_defaults(config_options, &cfg, err, sizeof err);
+	if (rc == 0)
+		rc =
+		    parse_args(r->argc, r->argv, &cfg, &check, err, sizeof err);
+	if (rc == 0 && cfg.api_token_file)
+		rc = config_read_secret(cfg.api_token_file, &token, err,
+					sizeof err);
+	if (rc == 0 && r->http)
+		rc = http_set_tokens(
+		    r->http, token, (const char *const *)cfg.api_token_sha256.v,
+		    cfg.api_token_sha256.n);
+	if (rc < 0) {
+		log_error("dispatcher.reload_failed", "err=%s",
+			  err[0] ? err : err_str(rc));
+	} else {
+		static const char *const names[] = {"error", "warn", "info",
+						    "debug"};
+		/* Said before the level changes, under the level it was
+		 * started with. */
+		log_info("dispatcher.reloaded", "tokens=%zu log_level=%s->%s",
+			 cfg.api_token_sha256.n + (token ? 1u : 0u),
+			 names[r->log_level & 3], names[cfg.log_level & 3]);
+		if (cfg.log_level != r->log_level) {
+			log_set_level((enum log_level)cfg.log_level);
+			r->log_level = cfg.log_level;
+		}
+	}
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	conf_free(config_options, &cfg);
+}
+
 static void
 on_signal(struct loop *l, int signo, void *ud)
 {
@@ -217,6 +292,8 @@ on_signal(struct loop *l, int signo, void *ud)
 	log_info("dispatcher.signal", "signal=%d", signo);
 	loop_stop(l);
 }
+
+static struct reload reload_ctx;
 
 static int
 run(const struct config *cfg, struct secrets *sec)
@@ -280,22 +357,42 @@ run(const struct config *cfg, struct secrets *sec)
 	    .prefix = cfg->topic_prefix,
 	    .session_expiry_ms = cfg->device_session_expiry_ms,
 	    .sign_key = sec->sign_key,
+	    .outbox_window = (uint32_t)cfg->outbox_window,
+	    .retry_initial_ms = cfg->retry_initial_ms,
+	    .retry_max_ms = cfg->retry_max_ms,
+	    .timeout_grace_ms = cfg->timeout_grace_ms,
+	    .lost_grace_ms = cfg->lost_grace_ms,
+	    .device_stale_ms = cfg->device_stale_after_ms,
+	    .retention_ms = cfg->retention_ms,
 	};
 	rc = core_init(&core, &cc, &clock_system, &sp, &bp);
 	if (rc < 0)
 		goto out;
 	core_ready = true;
+	if ((rc = loop_add_prepare(loop, on_prepare, &core)) < 0 ||
+	    (rc = loop_add_timer(loop, cfg->sweep_interval_ms,
+				 cfg->sweep_interval_ms, on_sweep, &core,
+				 NULL)) < 0)
+		goto out;
 
 	hc = (struct http_config){
 	    .bind = cfg->http_bind,
 	    .port = (unsigned)cfg->http_port,
 	    .token = sec->api_token,
+	    .token_sha256 = (const char *const *)cfg->api_token_sha256.v,
+	    .ntoken_sha256 = cfg->api_token_sha256.n,
+	    .max_wait_ms = cfg->max_wait_ms,
+	    .max_waiters = (size_t)cfg->max_waiters,
 	};
 	rc = http_new(loop, &hc, &core, &http, err, sizeof err);
 	if (rc < 0) {
 		log_error("dispatcher.http_failed", "err=%s", err);
 		goto out;
 	}
+	reload_ctx.http = http;
+	reload_ctx.log_level = cfg->log_level;
+	if ((rc = loop_add_signal(loop, SIGHUP, on_hup, &reload_ctx)) < 0)
+		goto out;
 	rc = mqtt_start(mqtt);
 	if (rc < 0)
 		goto out;
@@ -307,6 +404,8 @@ run(const struct config *cfg, struct secrets *sec)
 		 mc.v5 ? "5" : "3.1.1", sec->sign_key ? cfg->sign_kid : "none");
 
 	rc = loop_run(loop);
+	/* What the last pass wrote is committed before the store closes. */
+	core_flush(&core);
 	log_info("dispatcher.stopping",
 		 "published=%llu received=%llu "
 		 "dropped=%llu",
@@ -356,6 +455,8 @@ main(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof cfg);
 	memset(&sec, 0, sizeof sec);
+	reload_ctx.argc = argc;
+	reload_ctx.argv = argv;
 	rc = conf_defaults(config_options, &cfg, err, sizeof err);
 	if (rc == 0)
 		rc = parse_args(argc, argv, &cfg, &check, err, sizeof err);

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "cmdbus/topic.h"
+#include "metrics.h"
 #include "outbox.h"
+#include "window.h"
 
 int
 core_init(struct core *c, const struct core_config *cfg,
@@ -19,6 +21,24 @@ core_init(struct core *c, const struct core_config *cfg,
 	if (!cfg->prefix || !cmdbus_prefix_valid(cfg->prefix))
 		return -EINVAL;
 	c->cfg = *cfg;
+	/* Zero means the default, so that a caller sets only what it
+	 * needs (tests); the config file's defaults are the same. */
+	if (!c->cfg.outbox_window)
+		c->cfg.outbox_window = 16;
+	if (!c->cfg.retry_initial_ms)
+		c->cfg.retry_initial_ms = 10000;
+	if (!c->cfg.retry_max_ms)
+		c->cfg.retry_max_ms = 300000;
+	if (c->cfg.retry_max_ms < c->cfg.retry_initial_ms)
+		c->cfg.retry_max_ms = c->cfg.retry_initial_ms;
+	if (!c->cfg.timeout_grace_ms)
+		c->cfg.timeout_grace_ms = 30000;
+	if (!c->cfg.lost_grace_ms)
+		c->cfg.lost_grace_ms = 30000;
+	if (!c->cfg.device_stale_ms)
+		c->cfg.device_stale_ms = 90000;
+	if (!c->cfg.prune_batch)
+		c->cfg.prune_batch = 500;
 	c->clock = clock;
 	c->store = *store;
 	c->bus = *bus;
@@ -29,6 +49,8 @@ core_init(struct core *c, const struct core_config *cfg,
 void
 core_fini(struct core *c)
 {
+	metrics_fini(c);
+	window_fini(c);
 	if (c->pending) {
 		for (size_t i = 0; i < CORE_MID_SLOTS; i++)
 			free(c->pending[i]);
@@ -50,10 +72,35 @@ core_bus_published(struct core *c, int mid, bool ok)
 }
 
 void
+core_set_observer(struct core *c, core_observer_fn *fn, void *ud)
+{
+	c->observer = fn;
+	c->observer_ud = ud;
+}
+
+void
+core_notify_change(struct core *c, const char *exec_id, const char *job_id,
+		   enum cmdbus_state state)
+{
+	if (c->observer)
+		c->observer(c->observer_ud, exec_id, job_id, state);
+}
+
+void
 job_rec_fini(struct job_rec *j)
 {
 	free(j->args_json);
 	j->args_json = NULL;
+}
+
+void
+job_list_fini(struct job_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		job_rec_fini(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }
 
 void

@@ -19,6 +19,16 @@ struct core_config {
 	uint64_t session_expiry_ms; /* agents' session expiry: caps TTLs */
 	const struct cmdbus_key *sign_key; /* borrowed private key, or NULL:
 					      commands go unsigned */
+	/* Delivery (0 takes the default of each; see core_init). */
+	uint32_t outbox_window;	   /* unfinished published per device */
+	uint64_t retry_initial_ms; /* first re-publish after this */
+	uint64_t retry_max_ms;	   /* the doubling stops here */
+	uint64_t timeout_grace_ms; /* TIMED_OUT after timeout_ms + this */
+	uint64_t lost_grace_ms;	   /* a new boot's answer is awaited this
+				      long before LOST */
+	uint64_t device_stale_ms;  /* no status this long: stale */
+	uint64_t retention_ms;	   /* finished executions kept this long */
+	uint32_t prune_batch;	   /* rows pruned per sweep at most */
 };
 
 /* Counters of what the core saw; the metrics endpoint will read them. */
@@ -36,9 +46,21 @@ struct core_stats {
 	uint64_t stale_status; /* offline statuses of an older run */
 	uint64_t outputs;      /* output chunks (not kept yet) */
 	uint64_t store_errors; /* writes that failed */
+	uint64_t retries;      /* re-publishes of a sent command */
+	uint64_t results;      /* results recorded as an execution's end */
+	uint64_t timed_out;    /* declared TIMED_OUT by the sweep */
+	uint64_t lost;	       /* declared LOST by the sweep */
+	uint64_t pruned_execs, pruned_jobs; /* removed by retention */
 };
 
 #define CORE_MID_SLOTS 65536u /* MQTT message ids are 16 bits */
+
+/* Told of every committed state change of an execution (job_id may be
+ * NULL when the caller does not have it at hand); the REST adapter wakes
+ * the requests waiting on it. Must not call back into the core's write
+ * paths. */
+typedef void core_observer_fn(void *ud, const char *exec_id, const char *job_id,
+			      enum cmdbus_state state);
 
 struct core {
 	struct core_config cfg;
@@ -50,6 +72,11 @@ struct core {
 	 * NULL until the first publish. */
 	char **pending;
 	struct core_stats stats;
+	core_observer_fn *observer; /* or NULL */
+	void *observer_ud;
+	struct metrics *metrics;  /* metrics.c; NULL until first use */
+	struct core_batch *batch; /* window.c: the pass's group commit */
+	uint64_t last_sweep;	  /* time of the previous sweep, 0: none */
 };
 
 /* Caller-allocated. Copies the config and ports; the prefix, key and
@@ -66,5 +93,22 @@ void core_fini(struct core *c);
 void core_bus_connected(struct core *c);
 /* The broker acknowledged message `mid` (ok false: it refused it). */
 void core_bus_published(struct core *c, int mid, bool ok);
+
+/* Ends the loop pass: commits the writes the pass grouped into one
+ * transaction, then tells the observer of the changes they made and
+ * publishes what they freed (call once per loop pass). */
+void core_flush(struct core *c);
+/* The periodic sweep: the dispatcher's own terminal states (EXPIRED,
+ * TIMED_OUT, LOST), re-publishes on the retry timer and retention. */
+void core_sweep(struct core *c);
+/* A device is stale when it says online but sent no status for
+ * device_stale_ms. */
+bool core_device_stale(const struct core *c, const struct device_rec *d);
+
+/* Sets the one observer of state changes (NULL: none). */
+void core_set_observer(struct core *c, core_observer_fn *fn, void *ud);
+/* Called after every committed state change of an execution. */
+void core_notify_change(struct core *c, const char *exec_id, const char *job_id,
+			enum cmdbus_state state);
 
 #endif

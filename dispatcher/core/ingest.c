@@ -18,6 +18,7 @@
 #include "cmdbus/rest.h"
 #include "cmdbus/topic.h"
 #include "lifecycle.h"
+#include "window.h"
 
 #define CAS_TRIES 3 /* a compare-and-set lost is retried on fresh state */
 
@@ -90,10 +91,13 @@ apply_change(struct core *c, struct exec_rec *e, const struct exec_change *chg,
 {
 	int rc = c->store.exec_change(c->store.ud, chg);
 
-	if (rc == 0)
+	if (rc == 0) {
+		window_note(c, e, chg->to);
+		if (cmdbus_state_is_terminal(chg->to))
+			c->stats.results++;
 		log_info(event, "exec=%s job=%s device=%s state=%s", e->id,
 			 e->job, e->device, cmdbus_state_name(chg->to));
-	else if (rc != -ERR_CONFLICT)
+	} else if (rc != -ERR_CONFLICT)
 		store_failed(c, what, e->id, rc);
 	exec_rec_fini(e);
 	return rc == -ERR_CONFLICT;
@@ -277,6 +281,13 @@ on_status(struct core *c, const struct cmdbus_status *s, const char *payload)
 		   strcmp(old.boot_id, s->boot_id) != 0) {
 		log_info("device.online", "device=%s boot_id=%s agent=%s",
 			 s->device, s->boot_id, s->agent);
+		/* Back online: what it missed goes again now rather than at
+		 * the next retry. Under a new boot, runs of the old one get
+		 * lost_grace to be answered from the agent's journal. */
+		window_device(c, s->device, true);
+		if (known && strcmp(old.boot_id, s->boot_id) != 0)
+			window_watch_boot(c, s->device, s->boot_id,
+					  now + c->cfg.lost_grace_ms);
 	} else {
 		log_debug("device.heartbeat", "device=%s", s->device);
 	}
@@ -284,9 +295,21 @@ on_status(struct core *c, const struct cmdbus_status *s, const char *payload)
 	device_rec_fini(&old);
 }
 
+static void ingest_one(struct core *c, const char *topic, const void *payload,
+		       size_t len);
+
 void
 ingest_message(struct core *c, const char *topic, const void *payload,
 	       size_t len)
+{
+	/* Everything a message writes joins the pass's group commit. */
+	window_join(c);
+	ingest_one(c, topic, payload, len);
+	window_leave(c);
+}
+
+static void
+ingest_one(struct core *c, const char *topic, const void *payload, size_t len)
 {
 	char device[CMDBUS_NAME_BUF];
 	enum cmdbus_kind kind;

@@ -53,31 +53,61 @@ resolve_target(struct core *c, const struct cmdbus_job_request *req,
 	return -EINVAL;
 }
 
-int
-jobs_create(struct core *c, const char *body, size_t len, char **view,
-	    size_t *viewlen, struct cmdbus_diag *diag)
+/* An earlier job under the same idempotency key: 0 with its id when the
+ * request is the same, -ERR_CONFLICT when it differs, -ERR_NOT_FOUND
+ * when the key is new. */
+static int
+idem_lookup(struct core *c, const struct cmdbus_job_request *req,
+	    const char *sha, char job_id[CMDBUS_ID_BUF],
+	    struct cmdbus_diag *diag)
 {
-	struct cmdbus_job_request req;
+	struct job_rec prev;
+
+	memset(&prev, 0, sizeof prev);
+	int rc = c->store.job_by_key(c->store.ud, req->idempotency_key, &prev);
+	if (rc < 0)
+		return rc;
+	if (strcmp(prev.request_sha256, sha) == 0) {
+		memcpy(job_id, prev.id, CMDBUS_ID_BUF);
+	} else {
+		diag_set(diag, "idempotency_key",
+			 "idempotency_key was used with another request");
+		rc = -ERR_CONFLICT;
+	}
+	job_rec_fini(&prev);
+	return rc;
+}
+
+int
+jobs_submit(struct core *c, const struct cmdbus_job_request *req,
+	    char job_id[CMDBUS_ID_BUF], bool *existed, struct cmdbus_diag *diag)
+{
 	struct name_list targets = {0};
 	struct exec_rec *execs = NULL;
 	struct job_rec job;
 	uint64_t now;
 	int rc;
 
-	memset(diag, 0, sizeof *diag);
-	memset(&req, 0, sizeof req);
 	memset(&job, 0, sizeof job);
-	*view = NULL;
-
-	rc = cmdbus_job_request_decode(body, len, &req, diag);
-	if (rc < 0)
-		goto out;
-	if (req.rollout.present) {
+	*existed = false;
+	if (req->rollout.present) {
 		diag_set(diag, "rollout", "rollout: not supported yet");
-		rc = -ERR_MALFORMED;
-		goto out;
+		return -ERR_MALFORMED;
 	}
-	rc = resolve_target(c, &req, &targets);
+	if (req->idempotency_key[0] && c->store.job_by_key) {
+		rc = cmdbus_job_request_sha256(req, job.request_sha256);
+		if (rc < 0)
+			return rc;
+		rc = idem_lookup(c, req, job.request_sha256, job_id, diag);
+		if (rc == 0) {
+			*existed = true;
+			log_info("job.idempotent_repeat", "job=%s", job_id);
+			return 0;
+		}
+		if (rc != -ERR_NOT_FOUND)
+			return rc;
+	}
+	rc = resolve_target(c, req, &targets);
 	if (rc < 0)
 		goto out;
 	if (targets.n == 0) {
@@ -90,18 +120,18 @@ jobs_create(struct core *c, const char *body, size_t len, char **view,
 	rc = id_gen_next(&c->ids, now, job.id);
 	if (rc < 0)
 		goto out;
-	memcpy(job.action, req.action, sizeof job.action);
-	job.args_json = req.args_json; /* borrowed from req */
+	memcpy(job.action, req->action, sizeof job.action);
+	job.args_json = req->args_json; /* borrowed from req */
 	job.state = CMDBUS_JOB_RUNNING;
 	job.created_at = now;
-	job.timeout_ms = req.timeout_ms;
+	job.timeout_ms = req->timeout_ms;
 	/* A command must not outlive the agents' sessions at the broker,
 	 * where it waits while its device is offline. */
-	job.ttl_ms = req.ttl_ms < c->cfg.session_expiry_ms
-			 ? req.ttl_ms
+	job.ttl_ms = req->ttl_ms < c->cfg.session_expiry_ms
+			 ? req->ttl_ms
 			 : c->cfg.session_expiry_ms;
-	job.stream = req.stream;
-	memcpy(job.idempotency_key, req.idempotency_key,
+	job.stream = req->stream;
+	memcpy(job.idempotency_key, req->idempotency_key,
 	       sizeof job.idempotency_key);
 
 	execs = calloc(targets.n, sizeof *execs);
@@ -135,7 +165,7 @@ jobs_create(struct core *c, const char *body, size_t len, char **view,
 
 	/* Committed: from here on the job exists whatever happens. */
 	(void)outbox_publish(c, execs, targets.n, &job);
-	rc = views_job(c, job.id, view, viewlen);
+	memcpy(job_id, job.id, CMDBUS_ID_BUF);
 
 out:
 	if (execs) {
@@ -144,6 +174,33 @@ out:
 		free(execs);
 	}
 	name_list_fini(&targets);
+	return rc;
+}
+
+int
+jobs_create(struct core *c, const char *body, size_t len, char **view,
+	    size_t *viewlen, struct cmdbus_diag *diag)
+{
+	bool existed;
+	return jobs_create_idem(c, body, len, view, viewlen, &existed, diag);
+}
+
+int
+jobs_create_idem(struct core *c, const char *body, size_t len, char **view,
+		 size_t *viewlen, bool *existed, struct cmdbus_diag *diag)
+{
+	struct cmdbus_job_request req;
+	char id[CMDBUS_ID_BUF];
+	int rc;
+
+	memset(diag, 0, sizeof *diag);
+	*view = NULL;
+	*existed = false;
+	rc = cmdbus_job_request_decode(body, len, &req, diag);
+	if (rc == 0)
+		rc = jobs_submit(c, &req, id, existed, diag);
+	if (rc == 0)
+		rc = views_job(c, id, view, viewlen);
 	cmdbus_job_request_fini(&req);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #ifndef DISPATCHER_JOBS_H
 #define DISPATCHER_JOBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cmdbus/proto.h"
@@ -17,5 +18,17 @@
  * negative code when the store failed (nothing was created then). */
 int jobs_create(struct core *c, const char *body, size_t len, char **view,
 		size_t *viewlen, struct cmdbus_diag *diag);
+/* The same; *existed tells that an idempotency key gave back an earlier
+ * job instead of a new one. */
+int jobs_create_idem(struct core *c, const char *body, size_t len, char **view,
+		     size_t *viewlen, bool *existed, struct cmdbus_diag *diag);
+
+/* Creates a job from a decoded request; *job_id gets its id. With an
+ * idempotency key already used for the same request, nothing is created:
+ * *existed is true and *job_id is the earlier job; with another request
+ * it is -ERR_CONFLICT naming idempotency_key. Other errors as above. */
+int jobs_submit(struct core *c, const struct cmdbus_job_request *req,
+		char job_id[CMDBUS_ID_BUF], bool *existed,
+		struct cmdbus_diag *diag);
 
 #endif

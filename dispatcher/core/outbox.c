@@ -14,6 +14,7 @@
 #include "cmdbus/msg.h"
 #include "cmdbus/topic.h"
 #include "lifecycle.h"
+#include "window.h"
 
 /* Loads the job of an execution, keeping the last one: executions come
  * grouped by job. */
@@ -99,6 +100,7 @@ expire_unsent(struct core *c, struct exec_rec *e, uint64_t now)
 			 e->job, err_str(rc));
 		return;
 	}
+	window_note(c, e, CMDBUS_STATE_EXPIRED);
 	e->state = CMDBUS_STATE_EXPIRED;
 	c->stats.expired++;
 	log_info("exec.expired", "exec=%s job=%s device=%s reason=unsent",
@@ -153,9 +155,79 @@ send_one(struct core *c, const struct exec_rec *e, uint64_t now)
 	return 0;
 }
 
+/* What one call knows of each device it sends to: how many sent and
+ * unfinished executions it has, and its current boot. */
+struct dev_slot {
+	char id[CMDBUS_NAME_BUF];
+	size_t inflight;
+	char boot_id[CMDBUS_ID_BUF];
+};
+
+struct dev_cache {
+	struct dev_slot *v;
+	size_t n, cap;
+};
+
+static struct dev_slot *
+dev_for(struct core *c, struct dev_cache *dc, const char *device)
+{
+	for (size_t i = 0; i < dc->n; i++)
+		if (strcmp(dc->v[i].id, device) == 0)
+			return &dc->v[i];
+	if (dc->n == dc->cap) {
+		size_t ncap = dc->cap ? dc->cap * 2 : 8;
+		struct dev_slot *nv = realloc(dc->v, ncap * sizeof *nv);
+		if (!nv)
+			return NULL;
+		dc->v = nv;
+		dc->cap = ncap;
+	}
+	struct dev_slot *d = &dc->v[dc->n++];
+	memset(d, 0, sizeof *d);
+	memcpy(d->id, device, sizeof d->id);
+	struct device_rec dr;
+	memset(&dr, 0, sizeof dr);
+	if (c->store.device_get &&
+	    c->store.device_get(c->store.ud, device, &dr) == 0) {
+		memcpy(d->boot_id, dr.boot_id, sizeof d->boot_id);
+		device_rec_fini(&dr);
+	}
+	/* The sent ones are the oldest (waiting ones go out in order), so
+	 * the first `window` unfinished hold all of them that count. */
+	struct exec_list l = {0};
+	if (c->store.exec_device_unfinished &&
+	    c->store.exec_device_unfinished(
+		c->store.ud, device, (size_t)c->cfg.outbox_window, &l) == 0) {
+		for (size_t i = 0; i < l.n; i++)
+			if (l.v[i].command)
+				d->inflight++;
+		exec_list_fini(&l);
+	}
+	return d;
+}
+
+/* Whether a sent execution goes again: not when the agent accepted it
+ * under a boot that is no longer the device's. */
+static bool
+resend_ok(const struct exec_rec *e, const struct dev_slot *d)
+{
+	if (e->state != CMDBUS_STATE_DELIVERED &&
+	    e->state != CMDBUS_STATE_RUNNING)
+		return true;
+	return !d || !e->boot_id[0] || !d->boot_id[0] ||
+	       strcmp(e->boot_id, d->boot_id) == 0;
+}
+
 int
 outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 	       const struct job_rec *job)
+{
+	return outbox_send(c, execs, n, job, true);
+}
+
+int
+outbox_send(struct core *c, struct exec_rec *execs, size_t n,
+	    const struct job_rec *job, bool resend)
 {
 	if (n == 0 || !c->bus.is_connected(c->bus.ud))
 		return 0;
@@ -164,12 +236,15 @@ outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 	struct job_cache jc = {.have = false};
 	struct exec_command *cmds = calloc(n, sizeof *cmds);
 	bool *fresh = calloc(n, sizeof *fresh);
+	bool *go = calloc(n, sizeof *go);
+	struct dev_cache dc = {0};
 	size_t ncmds = 0;
 	int sent = 0;
 
-	if (!cmds || !fresh) {
+	if (!cmds || !fresh || !go) {
 		free(cmds);
 		free(fresh);
+		free(go);
 		return -ENOMEM;
 	}
 
@@ -184,8 +259,14 @@ outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 				expire_unsent(c, e, now);
 			continue;
 		}
-		if (e->command)
+		struct dev_slot *d =
+		    c->cfg.outbox_window ? dev_for(c, &dc, e->device) : NULL;
+		if (e->command) {
+			go[i] = resend && resend_ok(e, d);
 			continue;
+		}
+		if (d && d->inflight >= c->cfg.outbox_window)
+			continue; /* waits QUEUED for a place */
 		const struct job_rec *j = job_for(c, &jc, job, e->job);
 		if (!j)
 			continue;
@@ -196,7 +277,9 @@ outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 				  err_str(rc));
 			continue;
 		}
-		fresh[i] = true;
+		fresh[i] = go[i] = true;
+		if (d)
+			d->inflight++;
 		cmds[ncmds++] = (struct exec_command){
 		    .id = e->id,
 		    .payload = e->command,
@@ -206,6 +289,7 @@ outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 	}
 	if (jc.have)
 		job_rec_fini(&jc.job);
+	free(dc.v);
 
 	int rc = 0;
 	if (ncmds > 0) {
@@ -223,16 +307,16 @@ outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 				free(execs[i].command);
 				execs[i].command = NULL;
 				execs[i].cmd_sha256[0] = '\0';
+				go[i] = false;
 			}
 		}
 	}
 	free(cmds);
-	free(fresh);
 
 	for (size_t i = 0; i < n; i++) {
 		struct exec_rec *e = &execs[i];
-		if (!e->command || cmdbus_state_is_terminal(e->state) ||
-		    e->exp_at <= now)
+		if (!go[i] || !e->command ||
+		    cmdbus_state_is_terminal(e->state) || e->exp_at <= now)
 			continue;
 		int prc = send_one(c, e, now);
 		if (prc < 0) {
@@ -243,12 +327,43 @@ outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 			continue;
 		}
 		c->stats.published++;
+		if (!fresh[i])
+			c->stats.retries++;
 		sent++;
 		log_debug("exec.publish", "exec=%s job=%s device=%s state=%s",
 			  e->id, e->job, e->device,
 			  cmdbus_state_name(e->state));
 	}
+	free(fresh);
+	free(go);
 	return rc < 0 ? rc : sent;
+}
+
+void
+outbox_device(struct core *c, const char *device, bool republish)
+{
+	struct exec_list l = {0};
+
+	if (!c->store.exec_device_unfinished || !c->bus.is_connected(c->bus.ud))
+		return;
+	/* The sent ones and the next waiting ones: exactly enough to fill
+	 * the window, since the sent ones are the oldest. */
+	size_t limit =
+	    c->cfg.outbox_window ? (size_t)c->cfg.outbox_window : 100000;
+	int rc =
+	    c->store.exec_device_unfinished(c->store.ud, device, limit, &l);
+	if (rc < 0) {
+		log_error("outbox.device_failed", "device=%s rc=%s", device,
+			  err_str(rc));
+		return;
+	}
+	int sent = outbox_send(c, l.v, l.n, NULL, republish);
+	if (republish || sent > 0)
+		log_info("outbox.device",
+			 "device=%s unfinished=%zu sent=%d "
+			 "republish=%d",
+			 device, l.n, sent, republish);
+	exec_list_fini(&l);
 }
 
 void
@@ -291,10 +406,16 @@ outbox_acked(struct core *c, int mid, bool ok)
 	    .at = clock_now_ms(c->clock),
 	    .published = true,
 	};
+	window_join(c);
 	int rc = c->store.exec_change(c->store.ud, &chg);
-	if (rc == 0)
+	window_leave(c);
+	if (rc == 0) {
+		struct exec_rec e;
+		memset(&e, 0, sizeof e);
+		memcpy(e.id, id, strnlen(id, sizeof e.id - 1));
+		window_note(c, &e, CMDBUS_STATE_PUBLISHED);
 		log_debug("exec.published", "exec=%s mid=%d", id, mid);
-	else if (rc != -ERR_CONFLICT && rc != -ERR_NOT_FOUND) {
+	} else if (rc != -ERR_CONFLICT && rc != -ERR_NOT_FOUND) {
 		/* A conflict only means it moved on already (a report came
 		 * first, or this was a re-publish). */
 		c->stats.store_errors++;

@@ -19,6 +19,19 @@
 int outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 		   const struct job_rec *job);
 
+/* Like outbox_publish; with resend false, executions already sent are
+ * left alone (only waiting ones go out, into their window). A fresh
+ * execution is sent only while its device has fewer than outbox_window
+ * unfinished sent ones; one already sent that the agent ACCEPTED under
+ * an older boot than the device's current one is not sent again (a
+ * journal-less agent would run it twice; the sweep declares it LOST). */
+int outbox_send(struct core *c, struct exec_rec *execs, size_t n,
+		const struct job_rec *job, bool resend);
+
+/* Serves one device: its waiting executions into its window, and with
+ * republish, its sent and unfinished ones again. */
+void outbox_device(struct core *c, const char *device, bool republish);
+
 /* Publishes every unfinished execution again (after a (re)connect). */
 void outbox_republish(struct core *c);
 

@@ -22,7 +22,29 @@ struct job_rec {
 	uint64_t created_at, finished_at; /* finished_at 0: not yet */
 	uint64_t timeout_ms, ttl_ms;	  /* ttl_ms already capped */
 	bool stream;
-	char idempotency_key[129]; /* "" when none; stored, not enforced */
+	char idempotency_key[129]; /* "" when none */
+	/* Hex SHA-256 of the canonical request, compared when the same
+	 * idempotency key comes again; "" when none. */
+	char request_sha256[CMDBUS_SHA256_HEX + 1];
+	uint64_t canceled_at; /* 0: never canceled */
+};
+
+struct job_list {
+	struct job_rec *v; /* owned array */
+	size_t n;
+};
+
+/* A page of a list, newest first: at most `limit` records created in
+ * [since, until] (no upper bound unless has_until) whose id sorts before
+ * `cursor` (NULL: from the newest), with the optional filters. */
+struct list_query {
+	const char *device; /* executions of (jobs with one on) this device */
+	const char *state;  /* a state's name, or NULL: any */
+	const char *action; /* or NULL: any */
+	uint64_t since, until;
+	bool has_until;
+	const char *cursor;
+	size_t limit;
 };
 
 /* One execution (a job on one device) as stored. */
@@ -100,6 +122,18 @@ struct exec_change {
 	bool complete_job;
 };
 
+#define STORE_JOB_STATES 4 /* RUNNING COMPLETED CANCELED ABORTED */
+
+/* What the metrics show of the database. */
+struct store_counts {
+	uint64_t execs[CMDBUS_STATE_COUNT]; /* by state */
+	uint64_t jobs[STORE_JOB_STATES];    /* by enum cmdbus_job_state */
+	uint64_t devices, devices_online;
+	uint64_t devices_stale; /* online, last_seen before the cutoff */
+	uint64_t inflight;	/* unfinished with a command sent */
+	uint64_t waiting;	/* QUEUED, never sent */
+};
+
 /* The store port. Every function returns 0 or a negative code:
  * -ERR_NOT_FOUND for a missing record, -ERR_CONFLICT when a
  * compare-and-set found another state, -ENOSPC when storage is full,
@@ -135,6 +169,46 @@ struct store_port {
 			     struct name_list *out);
 	/* 0 when the database can be written to. */
 	int (*check)(void *ud);
+
+	/* Delivery and housekeeping (dispatcher/core/sweep.c). Each may be
+	 * NULL in a store that does not offer it; the core then goes
+	 * without (no group commit, no window, ...). */
+	/* Group commit: while batch is on, state changes, late-result
+	 * counts and presence join one transaction opened at the first of
+	 * them, until batch_end commits it (*committed says whether there
+	 * was anything to commit, *commit_us how long the commit took). Any
+	 * other write commits the open batch first, so that it is never made
+	 * durable by someone else's commit. */
+	int (*batch)(void *ud, bool on); /* joining allowed while on */
+	int (*batch_end)(void *ud, bool *committed, uint64_t *commit_us);
+	/* A device's unfinished executions, oldest first, at most limit. */
+	int (*exec_device_unfinished)(void *ud, const char *device,
+				      size_t limit, struct exec_list *out);
+	/* Removes at most `limit` finished executions created before
+	 * `before`, then at most `limit` finished jobs created before it
+	 * that have no execution left; says how many of each went. */
+	int (*prune)(void *ud, uint64_t before, size_t limit, uint64_t *execs,
+		     uint64_t *jobs);
+	/* Counts for the metrics; devices whose last status is older than
+	 * stale_before count as stale. */
+	int (*counts)(void *ud, uint64_t stale_before,
+		      struct store_counts *out);
+
+	/* The read side of the REST lists (store_query.c). A page of jobs
+	 * or of one device's executions, as list_query says. */
+	int (*job_list)(void *ud, const struct list_query *q,
+			struct job_list *out);
+	int (*exec_list)(void *ud, const struct list_query *q,
+			 struct exec_list *out);
+	/* How many executions of a job are in each state. */
+	int (*job_counts)(void *ud, const char *job,
+			  uint64_t counts[CMDBUS_STATE_COUNT]);
+	/* The job created with this idempotency key; -ERR_NOT_FOUND. */
+	int (*job_by_key)(void *ud, const char *key, struct job_rec *out);
+	/* Records that a job was canceled (it then ends CANCELED rather
+	 * than COMPLETED); when none of its executions is unfinished it
+	 * ends at once. */
+	int (*job_cancel)(void *ud, const char *job, uint64_t at);
 };
 
 /* The bus port. */
@@ -151,6 +225,7 @@ struct bus_port {
 };
 
 void job_rec_fini(struct job_rec *j);
+void job_list_fini(struct job_list *l);
 void exec_rec_fini(struct exec_rec *e);
 void exec_list_fini(struct exec_list *l);
 void device_rec_fini(struct device_rec *d);

@@ -81,6 +81,15 @@ out:
 }
 
 int
+views_execution_encode(const struct exec_rec *e, char **out, size_t *outlen)
+{
+	struct cmdbus_execution_view v;
+
+	exec_view_fill(&v, e);
+	return cmdbus_execution_view_encode(&v, out, outlen);
+}
+
+int
 views_execution(struct core *c, const char *id, char **out, size_t *outlen)
 {
 	struct exec_rec e;
@@ -100,7 +109,8 @@ views_execution(struct core *c, const char *id, char **out, size_t *outlen)
 }
 
 static void
-device_view_fill(struct cmdbus_device_view *v, const struct device_rec *d)
+device_view_fill(const struct core *c, struct cmdbus_device_view *v,
+		 const struct device_rec *d)
 {
 	memset(v, 0, sizeof *v);
 	v->id = d->id;
@@ -111,28 +121,17 @@ device_view_fill(struct cmdbus_device_view *v, const struct device_rec *d)
 	v->labels_json = d->labels_json;
 	v->actions_json = d->actions_json;
 	v->health_json = d->health_json;
+	v->stale = core_device_stale(c, d);
 }
 
 int
-views_devices(struct core *c, char **out, size_t *outlen)
+views_device_encode(const struct core *c, const struct device_rec *d,
+		    char **out, size_t *outlen)
 {
-	struct device_list l = {0};
-	struct cmdbus_device_view *v = NULL;
+	struct cmdbus_device_view v;
 
-	*out = NULL;
-	int rc = c->store.device_list(c->store.ud, &l);
-	if (rc < 0)
-		return rc;
-	if (l.n > 0 && !(v = calloc(l.n, sizeof *v))) {
-		rc = -ENOMEM;
-	} else {
-		for (size_t i = 0; i < l.n; i++)
-			device_view_fill(&v[i], &l.v[i]);
-		rc = cmdbus_device_list_encode(v, l.n, out, outlen);
-	}
-	free(v);
-	device_list_fini(&l);
-	return rc;
+	device_view_fill(c, &v, d);
+	return cmdbus_device_view_encode(&v, out, outlen);
 }
 
 int
@@ -148,9 +147,61 @@ views_device(struct core *c, const char *id, char **out, size_t *outlen)
 	int rc = c->store.device_get(c->store.ud, id, &d);
 	if (rc < 0)
 		return rc;
-	device_view_fill(&v, &d);
+	device_view_fill(c, &v, &d);
 	rc = cmdbus_device_view_encode(&v, out, outlen);
 	device_rec_fini(&d);
+	return rc;
+}
+
+int
+views_job_done(struct core *c, const char *id, bool *done)
+{
+	struct job_rec job;
+
+	*done = false;
+	if (!cmdbus_valid_id(id))
+		return -ERR_NOT_FOUND;
+	memset(&job, 0, sizeof job);
+	int rc = c->store.job_get(c->store.ud, id, &job);
+	if (rc == 0)
+		*done = job.state != CMDBUS_JOB_RUNNING;
+	job_rec_fini(&job);
+	return rc;
+}
+
+int
+views_execution_state(struct core *c, const char *id, enum cmdbus_state *state)
+{
+	struct exec_rec e;
+
+	if (!cmdbus_valid_id(id))
+		return -ERR_NOT_FOUND;
+	memset(&e, 0, sizeof e);
+	int rc = c->store.exec_get(c->store.ud, id, &e);
+	if (rc == 0)
+		*state = e.state;
+	exec_rec_fini(&e);
+	return rc;
+}
+
+int
+views_output(struct core *c, const char *id, bool *final, char **out,
+	     size_t *outlen)
+{
+	struct exec_rec e;
+
+	*out = NULL;
+	*final = false;
+	if (!cmdbus_valid_id(id))
+		return -ERR_NOT_FOUND;
+	memset(&e, 0, sizeof e);
+	int rc = c->store.exec_get(c->store.ud, id, &e);
+	if (rc == 0) {
+		*final = cmdbus_state_is_terminal(e.state);
+		rc = cmdbus_output_view_encode(e.id, e.state, e.result, out,
+					       outlen);
+	}
+	exec_rec_fini(&e);
 	return rc;
 }
 

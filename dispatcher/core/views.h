@@ -14,11 +14,24 @@
 
 int views_job(struct core *c, const char *id, char **out, size_t *outlen);
 int views_execution(struct core *c, const char *id, char **out, size_t *outlen);
-/* {"devices":[...]} ordered by id. */
-int views_devices(struct core *c, char **out, size_t *outlen);
 int views_device(struct core *c, const char *id, char **out, size_t *outlen);
 /* {"status":"ok"|"unavailable","database":bool,"broker":bool}; *healthy
  * tells whether both are up. */
+/* One record encoded as its view (for lists and for callers that
+ * already hold the record). */
+int views_execution_encode(const struct exec_rec *e, char **out,
+			   size_t *outlen);
+int views_device_encode(const struct core *c, const struct device_rec *d,
+			char **out, size_t *outlen);
+/* Whether a job is finished, or an execution terminal (for requests
+ * that wait); *exec_state gets the execution's state. 0, -ERR_NOT_FOUND
+ * or a store failure. */
+int views_job_done(struct core *c, const char *id, bool *done);
+int views_execution_state(struct core *c, const char *id,
+			  enum cmdbus_state *state);
+/* GET /v1/executions/{id}/output from the stored result. */
+int views_output(struct core *c, const char *id, bool *final, char **out,
+		 size_t *outlen);
 int views_health(struct core *c, bool *healthy, char **out, size_t *outlen);
 
 #endif

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* REST over libmicrohttpd in external-epoll mode: the daemon's epoll
  * descriptor is watched on the common loop and MHD_run() is called when it
- * is readable or when MHD's own timeout comes due. Each request is routed
- * by a table, authenticated, given its body (capped), and answered by a
- * use case of the core, synchronously: nothing here waits. */
-#include "http.h"
+ * is readable or when MHD's own timeout comes due. Each request is
+ * authenticated, routed by a table and given its body (capped) here, then
+ * answered by http_handlers.c; a request that waits for a state change is
+ * suspended (http_wait.c), never blocking the loop. */
+#include "http_priv.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -18,71 +19,45 @@
 
 #include <microhttpd.h>
 
-#include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "cmdbus/msg.h"
 #include "cmdbus/rest.h"
-#include "jobs.h"
-#include "views.h"
+#include "metrics.h"
 
 #define CONN_MEMORY_LIMIT (64u * 1024u) /* per connection: headers, I/O */
 #define CONN_LIMIT 256u
 #define CONN_PER_IP_LIMIT 64u
 #define CONN_TIMEOUT_S 30u
 
-enum route_id { R_HEALTH, R_JOBS_CREATE, R_JOB, R_EXEC, R_DEVICES, R_DEVICE };
-
-/* A path pattern is matched segment by segment; "*" matches one
- * non-empty segment, handed to the handler as its parameter. */
-struct route {
-	const char *method;
-	const char *path;
-	bool body; /* reads a JSON body */
-	enum route_id id;
-};
-
 static const struct route routes[] = {
-    {"GET", "/healthz", false, R_HEALTH},
-    {"POST", "/v1/jobs", true, R_JOBS_CREATE},
-    {"GET", "/v1/jobs/*", false, R_JOB},
-    {"GET", "/v1/executions/*", false, R_EXEC},
-    {"GET", "/v1/devices", false, R_DEVICES},
-    {"GET", "/v1/devices/*", false, R_DEVICE},
+    {"GET", "/healthz", "/healthz", false, R_HEALTH},
+    {"GET", "/metrics", "/metrics", false, R_METRICS},
+    {"POST", "/v1/jobs", "/v1/jobs", true, R_JOBS_CREATE},
+    {"GET", "/v1/jobs", "/v1/jobs", false, R_JOBS_LIST},
+    {"GET", "/v1/jobs/*", "/v1/jobs/{id}", false, R_JOB},
+    {"POST", "/v1/jobs/*/cancel", "/v1/jobs/{id}/cancel", false, R_JOB_CANCEL},
+    {"GET", "/v1/executions/*", "/v1/executions/{id}", false, R_EXEC},
+    {"POST", "/v1/executions/*/cancel", "/v1/executions/{id}/cancel", false,
+     R_EXEC_CANCEL},
+    {"GET", "/v1/executions/*/output", "/v1/executions/{id}/output", false,
+     R_EXEC_OUTPUT},
+    {"GET", "/v1/devices", "/v1/devices", false, R_DEVICES},
+    {"GET", "/v1/devices/*", "/v1/devices/{id}", false, R_DEVICE},
+    {"GET", "/v1/devices/*/executions", "/v1/devices/{id}/executions", false,
+     R_DEVICE_EXECS},
+    {"POST", "/v1/devices/*/actions/*", "/v1/devices/{id}/actions/{action}",
+     true, R_DEVICE_ACTION},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
-struct http {
-	struct loop *loop;
-	struct core *core;
-	struct MHD_Daemon *d;
-	int epoll_fd;
-	unsigned port;
-	char token_sha[CMDBUS_SHA256_HEX + 1]; /* "" when no token */
-};
-
-/* One request's state between the handler's calls. */
-struct request {
-	const struct route *route;
-	char param[CMDBUS_ID_BUF]; /* "" when the segment cannot be an id */
-	struct buf body;
-	bool responded;
-	/* A refusal decided from the headers alone. It is answered once the
-	 * request is complete, so that the connection can be kept; when a
-	 * body would follow it is answered at once, and MHD discards the
-	 * body and closes the connection. */
-	unsigned refuse_status;			  /* 0: none */
-	const char *refuse_code, *refuse_message; /* static */
-	char allow[128];
-};
-
 /* ---- responses ---- */
 
-/* Queues a response whose JSON body (malloc'd) it takes over. */
-static enum MHD_Result
-reply(struct MHD_Connection *conn, struct request *rq, unsigned status,
-      char *body, size_t len, const char *allow)
+/* Queues a response whose body (malloc'd) it takes over. */
+enum MHD_Result
+http_reply(struct http *h, struct request *rq, unsigned status, char *body,
+	   size_t len, const char *content_type, const char *location)
 {
 	static char fallback[] =
 	    "{\"error\":{\"code\":\"internal\",\"message\":\"out of "
@@ -100,79 +75,90 @@ reply(struct MHD_Connection *conn, struct request *rq, unsigned status,
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
+				content_type ? content_type
+					     : "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				"no-store");
-	if (allow)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (rq->allow[0] && status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
+	if (location)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+					location);
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer");
-	enum MHD_Result r = MHD_queue_response(conn, status, resp);
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	enum MHD_Result r = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
-	if (rq)
-		rq->responded = true;
+	rq->responded = true;
+	/* By pattern, never by raw path, so that the series stay few. */
+	metrics_http_request(h->core, rq->route ? rq->route->name : "unmatched",
+			     status);
 	return r;
 }
 
-static enum MHD_Result
-reply_error(struct MHD_Connection *conn, struct request *rq, unsigned status,
-	    const char *code, const char *message, const char *field,
-	    const char *allow)
+enum MHD_Result
+http_reply_error(struct http *h, struct request *rq, unsigned status,
+		 const char *code, const char *message, const char *field)
 {
 	char *body = NULL;
 	size_t len = 0;
 
 	if (cmdbus_error_body_encode(code, message, field, &body, &len) < 0)
 		body = NULL;
-	return reply(conn, rq, status, body, len, allow);
+	return http_reply(h, rq, status, body, len, NULL, NULL);
 }
 
-/* Answers a failed use case by its return code. */
-static enum MHD_Result
-reply_rc(struct MHD_Connection *conn, struct request *rq, int rc,
-	 const struct cmdbus_diag *diag)
+enum MHD_Result
+http_reply_rc(struct http *h, struct request *rq, int rc,
+	      const struct cmdbus_diag *diag)
 {
 	switch (rc) {
 	case -ERR_NOT_FOUND:
-		return reply_error(conn, rq, MHD_HTTP_NOT_FOUND, "not_found",
-				   "no such resource", NULL, NULL);
+		return http_reply_error(h, rq, MHD_HTTP_NOT_FOUND, "not_found",
+					"no such resource", NULL);
 	case -ERR_MALFORMED:
-		return reply_error(conn, rq, MHD_HTTP_BAD_REQUEST, "malformed",
-				   diag && diag->message[0]
-				       ? diag->message
-				       : "malformed request",
-				   diag ? diag->field : NULL, NULL);
+		return http_reply_error(
+		    h, rq, MHD_HTTP_BAD_REQUEST, "malformed",
+		    diag && diag->message[0] ? diag->message
+					     : "malformed request",
+		    diag ? diag->field : NULL);
+	case -ERR_CONFLICT:
+		return http_reply_error(h, rq, MHD_HTTP_CONFLICT, "conflict",
+					diag && diag->message[0] ? diag->message
+								 : "conflict",
+					diag ? diag->field : NULL);
 	case -ERR_TOO_LARGE:
-		return reply_error(conn, rq, MHD_HTTP_CONTENT_TOO_LARGE,
-				   "too_large", "request body too large", NULL,
-				   NULL);
+		return http_reply_error(h, rq, MHD_HTTP_CONTENT_TOO_LARGE,
+					"too_large", "request body too large",
+					NULL);
 	case -ENOSPC:
-		return reply_error(conn, rq, MHD_HTTP_INSUFFICIENT_STORAGE,
-				   "unavailable", "storage full", NULL, NULL);
+		return http_reply_error(h, rq, MHD_HTTP_INSUFFICIENT_STORAGE,
+					"unavailable", "storage full", NULL);
 	case -ERR_UNAVAILABLE:
-		return reply_error(conn, rq, MHD_HTTP_SERVICE_UNAVAILABLE,
-				   "unavailable", "database unavailable", NULL,
-				   NULL);
+		return http_reply_error(h, rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+					"unavailable",
+					"database or broker unavailable", NULL);
 	default:
 		log_error("http.internal", "rc=%s", err_str(rc));
-		return reply_error(conn, rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				   "internal", "internal error", NULL, NULL);
+		return http_reply_error(h, rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					"internal", "internal error", NULL);
 	}
 }
 
 /* ---- checks ---- */
 
-/* Compares digests of the two tokens, in time that depends on neither
- * token's contents nor length. */
+/* Compares the digest of the presented token with every accepted one,
+ * all of them, so that the time taken depends on neither token. */
 static bool
 authorized(const struct http *h, struct MHD_Connection *conn)
 {
 	const char *auth;
 	char sha[CMDBUS_SHA256_HEX + 1];
-	unsigned char diff = 0;
+	unsigned char ok = 0;
 
-	if (!h->token_sha[0])
+	if (h->ntokens == 0)
 		return true;
 	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					   MHD_HTTP_HEADER_AUTHORIZATION);
@@ -185,9 +171,13 @@ authorized(const struct http *h, struct MHD_Connection *conn)
 	while (len > 0 && auth[len - 1] == ' ')
 		len--;
 	cmdbus_sha256_hex(auth, len, sha);
-	for (size_t i = 0; i < CMDBUS_SHA256_HEX; i++)
-		diff |= (unsigned char)(sha[i] ^ h->token_sha[i]);
-	return diff == 0;
+	for (size_t t = 0; t < h->ntokens; t++) {
+		unsigned char diff = 0;
+		for (size_t i = 0; i < CMDBUS_SHA256_HEX; i++)
+			diff |= (unsigned char)(sha[i] ^ h->tokens[t][i]);
+		ok |= (unsigned char)(diff == 0);
+	}
+	return ok != 0;
 }
 
 /* "application/json", with or without parameters such as charset. */
@@ -211,22 +201,25 @@ is_json(struct MHD_Connection *conn)
 
 /* ---- routing ---- */
 
-/* Matches a path against a pattern; a "*" segment is copied to param
- * (left "" when too long to be an id). */
+/* Matches a path against a pattern; the "*" segments are copied to
+ * params[0] and params[1] (left "" when too long to be a name). */
 static bool
-path_match(const char *pattern, const char *path, char *param, size_t plen)
+path_match(const char *pattern, const char *path,
+	   char params[2][CMDBUS_NAME_BUF])
 {
+	unsigned k = 0;
+
+	params[0][0] = params[1][0] = '\0';
 	while (*pattern && *path) {
 		if (*pattern == '*') {
 			size_t n = strcspn(path, "/");
-			if (n == 0)
+			if (n == 0 || k >= 2)
 				return false;
-			if (n < plen) {
-				memcpy(param, path, n);
-				param[n] = '\0';
-			} else {
-				param[0] = '\0';
+			if (n < CMDBUS_NAME_BUF) {
+				memcpy(params[k], path, n);
+				params[k][n] = '\0';
 			}
+			k++;
 			path += n;
 			pattern++;
 			continue;
@@ -242,81 +235,32 @@ path_match(const char *pattern, const char *path, char *param, size_t plen)
 /* Finds the route; on a path known under other methods only, *allow gets
  * the Allow header's value. */
 static const struct route *
-route_find(const char *method, const char *path, char *param, size_t plen,
-	   char *allow, size_t alen, bool *path_known)
+route_find(const char *method, const char *path, struct request *rq,
+	   bool *path_known)
 {
 	const struct route *found = NULL;
 	bool head = strcmp(method, "HEAD") == 0;
 
 	*path_known = false;
-	allow[0] = '\0';
+	rq->allow[0] = '\0';
 	for (size_t i = 0; i < NROUTES; i++) {
-		char p[CMDBUS_ID_BUF];
-		if (!path_match(routes[i].path, path, p, sizeof p))
+		char p[2][CMDBUS_NAME_BUF];
+		if (!path_match(routes[i].path, path, p))
 			continue;
 		*path_known = true;
-		size_t used = strlen(allow);
-		snprintf(allow + used, alen - used, "%s%s%s", used ? ", " : "",
-			 routes[i].method,
+		size_t used = strlen(rq->allow);
+		snprintf(rq->allow + used, sizeof rq->allow - used, "%s%s%s",
+			 used ? ", " : "", routes[i].method,
 			 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
 		if (!found &&
 		    (strcmp(routes[i].method, method) == 0 ||
 		     (head && strcmp(routes[i].method, "GET") == 0))) {
 			found = &routes[i];
-			snprintf(param, plen, "%s", p);
+			memcpy(rq->param, p[0], sizeof rq->param);
+			memcpy(rq->param2, p[1], sizeof rq->param2);
 		}
 	}
 	return found;
-}
-
-/* ---- handlers ---- */
-
-static enum MHD_Result
-dispatch(struct http *h, struct MHD_Connection *conn, struct request *rq)
-{
-	struct cmdbus_diag diag;
-	char *out = NULL;
-	size_t outlen = 0;
-	unsigned status = MHD_HTTP_OK;
-	int rc;
-
-	memset(&diag, 0, sizeof diag);
-	switch (rq->route->id) {
-	case R_HEALTH: {
-		bool healthy = false;
-		rc = views_health(h->core, &healthy, &out, &outlen);
-		if (rc == 0 && !healthy)
-			status = MHD_HTTP_SERVICE_UNAVAILABLE;
-		break;
-	}
-	case R_JOBS_CREATE:
-		rc = jobs_create(h->core, rq->body.data ? rq->body.data : "",
-				 rq->body.len, &out, &outlen, &diag);
-		status = MHD_HTTP_CREATED;
-		if (rc == -ERR_MALFORMED)
-			log_info("http.job_refused", "field=%s message=%s",
-				 diag.field[0] ? diag.field : "-",
-				 diag.message);
-		break;
-	case R_JOB:
-		rc = views_job(h->core, rq->param, &out, &outlen);
-		break;
-	case R_EXEC:
-		rc = views_execution(h->core, rq->param, &out, &outlen);
-		break;
-	case R_DEVICES:
-		rc = views_devices(h->core, &out, &outlen);
-		break;
-	case R_DEVICE:
-		rc = views_device(h->core, rq->param, &out, &outlen);
-		break;
-	default:
-		rc = -ERR_NOT_FOUND;
-		break;
-	}
-	if (rc < 0)
-		return reply_rc(conn, rq, rc, &diag);
-	return reply(conn, rq, status, out, outlen, NULL);
 }
 
 static void
@@ -329,11 +273,10 @@ refuse(struct request *rq, unsigned status, const char *code,
 }
 
 static enum MHD_Result
-reply_refusal(struct MHD_Connection *conn, struct request *rq)
+reply_refusal(struct http *h, struct request *rq)
 {
-	return reply_error(conn, rq, rq->refuse_status, rq->refuse_code,
-			   rq->refuse_message, NULL,
-			   rq->allow[0] ? rq->allow : NULL);
+	return http_reply_error(h, rq, rq->refuse_status, rq->refuse_code,
+				rq->refuse_message, NULL);
 }
 
 /* Whether a body follows the headers. */
@@ -357,14 +300,16 @@ judge(struct http *h, struct MHD_Connection *conn, struct request *rq,
       const char *url, const char *method)
 {
 	bool known = false;
+	const struct route *r = route_find(method, url, rq, &known);
 
 	if (strcmp(url, "/healthz") != 0 && !authorized(h, conn)) {
+		/* Counted under its route when it has one. */
+		rq->route = r;
 		refuse(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 		       "missing or wrong bearer token");
 		return;
 	}
-	rq->route = route_find(method, url, rq->param, sizeof rq->param,
-			       rq->allow, sizeof rq->allow, &known);
+	rq->route = r;
 	if (!rq->route) {
 		if (known)
 			refuse(rq, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -376,7 +321,7 @@ judge(struct http *h, struct MHD_Connection *conn, struct request *rq,
 		return;
 	}
 	rq->allow[0] = '\0';
-	if (!rq->route->body)
+	if (!rq->route->body || !has_body(conn))
 		return;
 	if (!is_json(conn)) {
 		refuse(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -406,12 +351,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
 			return MHD_NO;
+		rq->conn = conn;
 		buf_init(&rq->body, CMDBUS_REST_MAX_BODY);
 		*con_cls = rq;
 		log_debug("http.request", "method=%s path=%s", method, url);
 		judge(h, conn, rq, url, method);
 		if (rq->refuse_status && has_body(conn))
-			return reply_refusal(conn, rq);
+			return reply_refusal(h, rq);
 		return MHD_YES;
 	}
 
@@ -423,29 +369,31 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (buf_append(&rq->body, upload_data, n) < 0)
 			/* A response queued now makes MHD discard the rest
 			 * of the upload. */
-			return reply_error(
-			    conn, rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-			    "request body too large", NULL, NULL);
+			return http_reply_error(
+			    h, rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+			    "request body too large", NULL);
 		return MHD_YES;
 	}
 	if (rq->responded)
 		return MHD_YES;
 	if (rq->refuse_status)
-		return reply_refusal(conn, rq);
-	return dispatch(h, conn, rq);
+		return reply_refusal(h, rq);
+	/* Also the call after a suspended request is resumed. */
+	return http_dispatch(h, rq);
 }
 
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
+	struct http *h = cls;
 	struct request *rq = *con_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (!rq)
 		return;
+	http_wait_forget(h, rq);
 	buf_fini(&rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -486,14 +434,62 @@ on_prepare(struct loop *l, void *ud)
 	struct http *h = ud;
 	MHD_UNSIGNED_LONG_LONG t = 0;
 
-	(void)l;
+	/* Requests whose wait is over are resumed first, so that the runs
+	 * below answer them. */
+	uint64_t next = http_wait_expire(h, loop_now_ms(l), false);
 	for (int i = 0; i < 8; i++) {
 		if (MHD_get_timeout(h->d, &t) != MHD_YES)
-			return UINT64_MAX;
+			return next;
 		if (t > 0)
-			return (uint64_t)t;
+			return (uint64_t)t < next ? (uint64_t)t : next;
 		MHD_run(h->d);
 	}
+	return 0;
+}
+
+static int
+tokens_build(const char *token, const char *const *sha, size_t n,
+	     char (**out)[CMDBUS_SHA256_HEX + 1], size_t *nout)
+{
+	size_t total = n + (token && token[0] ? 1 : 0);
+	char(*v)[CMDBUS_SHA256_HEX + 1] = NULL;
+
+	*out = NULL;
+	*nout = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(sha[i]) != CMDBUS_SHA256_HEX ||
+		    strspn(sha[i], "0123456789abcdefABCDEF") !=
+			CMDBUS_SHA256_HEX)
+			return -EINVAL;
+	if (total == 0)
+		return 0;
+	v = calloc(total, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k <= CMDBUS_SHA256_HEX; k++)
+			v[i][k] = (char)(sha[i][k] >= 'A' && sha[i][k] <= 'F'
+					     ? sha[i][k] - 'A' + 'a'
+					     : sha[i][k]);
+	if (total > n)
+		cmdbus_sha256_hex(token, strlen(token), v[n]);
+	*out = v;
+	*nout = total;
+	return 0;
+}
+
+int
+http_set_tokens(struct http *h, const char *token,
+		const char *const *token_sha256, size_t n)
+{
+	char(*v)[CMDBUS_SHA256_HEX + 1] = NULL;
+	size_t nv = 0;
+	int rc = tokens_build(token, token_sha256, n, &v, &nv);
+	if (rc < 0)
+		return rc;
+	free(h->tokens);
+	h->tokens = v;
+	h->ntokens = nv;
 	return 0;
 }
 
@@ -514,8 +510,17 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 	h->loop = l;
 	h->core = core;
 	h->epoll_fd = -1;
-	if (cfg->token && cfg->token[0])
-		cmdbus_sha256_hex(cfg->token, strlen(cfg->token), h->token_sha);
+	h->max_wait_ms =
+	    cfg->max_wait_ms ? cfg->max_wait_ms : HTTP_DEFAULT_MAX_WAIT_MS;
+	h->max_waiters =
+	    cfg->max_waiters ? cfg->max_waiters : HTTP_DEFAULT_MAX_WAITERS;
+	rc = tokens_build(cfg->token, cfg->token_sha256, cfg->ntoken_sha256,
+			  &h->tokens, &h->ntokens);
+	if (rc < 0) {
+		snprintf(err, errlen, "api_token_sha256: not 64 hex digits");
+		free(h);
+		return rc;
+	}
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
@@ -526,10 +531,14 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 	if (rc != 0 || !ai) {
 		snprintf(err, errlen, "http_bind %s: %s", cfg->bind,
 			 gai_strerror(rc));
+		free(h->tokens);
 		free(h);
 		return -EINVAL;
 	}
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	/* Suspend/resume lets a request wait for a state change without a
+	 * thread; its inter-thread channel wakes the epoll descriptor. */
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(
@@ -545,6 +554,7 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 	if (!h->d) {
 		snprintf(err, errlen, "cannot listen on %s port %u", cfg->bind,
 			 cfg->port);
+		free(h->tokens);
 		free(h);
 		return -EADDRINUSE;
 	}
@@ -567,8 +577,10 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 		http_free(h);
 		return rc;
 	}
-	log_info("http.listening", "bind=%s port=%u auth=%s", cfg->bind,
-		 h->port, h->token_sha[0] ? "bearer" : "none");
+	core_set_observer(core, http_wait_observer, h);
+	log_info("http.listening", "bind=%s port=%u auth=%s tokens=%zu",
+		 cfg->bind, h->port, h->ntokens ? "bearer" : "none",
+		 h->ntokens);
 	*out = h;
 	return 0;
 }
@@ -578,11 +590,24 @@ http_free(struct http *h)
 {
 	if (!h)
 		return;
+	if (h->core->observer_ud == h)
+		core_set_observer(h->core, NULL, NULL);
+	/* Waiting requests are answered (503) before the daemon stops:
+	 * MHD must not be stopped with suspended connections. */
+	h->stopping = true;
+	if (h->d && h->nwaiters) {
+		(void)http_wait_expire(h, 0, true);
+		for (int i = 0; i < 4; i++)
+			MHD_run(h->d);
+	}
+	if (h->kicked)
+		(void)loop_del_timer(h->loop, h->kick_timer);
 	if (h->epoll_fd >= 0)
 		loop_del_fd(h->loop, h->epoll_fd);
 	(void)loop_del_prepare(h->loop, on_prepare, h);
 	if (h->d)
 		MHD_stop_daemon(h->d);
+	free(h->tokens);
 	free(h);
 }
 

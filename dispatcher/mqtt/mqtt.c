@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
@@ -22,6 +23,10 @@
 #define BACKOFF_MIN_MS 1000u
 #define BACKOFF_MAX_MS 30000u
 #define CONNECT_TIMEOUT_MS 15000u /* TCP connect plus CONNACK */
+/* Packets read in one loop pass at most: what arrives together is handled
+ * together, so that its writes share one group commit, yet a flood cannot
+ * keep the loop from the REST API and timers for long. */
+#define READS_PER_PASS 256
 
 struct mqtt {
 	struct loop *loop;
@@ -172,8 +177,18 @@ on_io(struct loop *l, int fd, unsigned events, void *ud)
 
 	(void)l;
 	(void)fd;
-	if (events & (LOOP_READ | LOOP_ERROR))
-		rc = mosquitto_loop_read(m->mosq, 1);
+	if (events & (LOOP_READ | LOOP_ERROR)) {
+		for (int i = 0; i < READS_PER_PASS; i++) {
+			rc = mosquitto_loop_read(m->mosq, 1);
+			int sock = mosquitto_socket(m->mosq);
+			int avail = 0;
+			/* libmosquitto reads one packet per call; read on
+			 * while the kernel holds more. */
+			if (rc != MOSQ_ERR_SUCCESS || sock < 0 ||
+			    ioctl(sock, FIONREAD, &avail) < 0 || avail <= 0)
+				break;
+		}
+	}
 	if (rc == MOSQ_ERR_SUCCESS && (events & LOOP_WRITE))
 		rc = mosquitto_loop_write(m->mosq, 1);
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)

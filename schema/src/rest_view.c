@@ -86,6 +86,10 @@ write_job(struct sbuf *b, const struct cmdbus_job_view *v)
 				       cmdbus_state_name((enum cmdbus_state)i),
 				       v->counts[i]);
 	schema_sbuf_putc(b, '}');
+	if (v->summary) {
+		schema_sbuf_putc(b, '}');
+		return b->err;
+	}
 	schema_enc_key(b, "executions");
 	schema_sbuf_putc(b, '[');
 	for (size_t i = 0; i < v->nexecutions; i++) {
@@ -124,6 +128,8 @@ write_device(struct sbuf *b, const struct cmdbus_device_view *v)
 	schema_sbuf_putc(b, '{');
 	schema_enc_text(b, "id", v->id);
 	schema_enc_bool(b, "online", v->online);
+	if (v->stale)
+		schema_enc_bool(b, "stale", true);
 	schema_enc_u64(b, "last_seen", v->last_seen);
 	schema_enc_text(b, "boot_id", v->boot_id);
 	if (v->agent && v->agent[0])

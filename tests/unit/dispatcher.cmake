@@ -15,6 +15,9 @@ cmdbus_unit_test(dispatcher_ingest
 cmdbus_unit_test(dispatcher_store
   SOURCES unit/test_dispatcher_store.c
   LIBS dispatcher_store)
+cmdbus_unit_test(dispatcher_query
+  SOURCES unit/test_dispatcher_query.c
+  LIBS dispatcher_store)
 cmdbus_unit_test(dispatcher_http
   SOURCES unit/test_dispatcher_http.c unit/test_dispatcher_fakes.c
   LIBS dispatcher_http dispatcher_store Threads::Threads)
@@ -26,3 +29,12 @@ target_include_directories(test_dispatcher_config PRIVATE
                            ${PROJECT_SOURCE_DIR}/dispatcher)
 target_compile_definitions(test_dispatcher_config PRIVATE
   DISPATCHER_EXAMPLE="${PROJECT_SOURCE_DIR}/dispatcher/cmdbus-dispatcher.conf.example")
+cmdbus_unit_test(dispatcher_sweep
+  SOURCES unit/test_dispatcher_sweep.c unit/test_dispatcher_fakes.c
+  LIBS dispatcher_core)
+cmdbus_unit_test(dispatcher_metrics
+  SOURCES unit/test_dispatcher_metrics.c unit/test_dispatcher_fakes.c
+  LIBS dispatcher_core)
+cmdbus_unit_test(dispatcher_batch
+  SOURCES unit/test_dispatcher_batch.c
+  LIBS dispatcher_store)

@@ -3,6 +3,7 @@
  * common loop, the core with the real SQLite store (in memory) and a fake
  * bus. A client thread sends raw HTTP/1.1 requests while the test thread
  * runs the loop; the loop stops when the client is done. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -250,7 +251,7 @@ test_auth(void **state)
 			      "Connection: close\r\n\r\n",
 			      &body),
 			 200);
-	assert_string_equal(body, "{\"devices\":[]}");
+	assert_string_equal(body, "{\"devices\":[],\"next_cursor\":null}");
 }
 
 static void
@@ -421,6 +422,255 @@ test_device_views(void **state)
 	assert_non_null(strstr(body, "\"device\":\"dev-1\""));
 }
 
+/* GETs a path with the token. */
+static unsigned
+get(struct fx *f, struct call *c, const char *path, const char **body)
+{
+	static char req[1024];
+	snprintf(req, sizeof req,
+		 "GET %s HTTP/1.1\r\nHost: t\r\n" AUTH
+		 "Connection: close\r\n\r\n",
+		 path);
+	return call(f, c, req, body);
+}
+
+/* POSTs with no body. */
+static unsigned
+post_empty(struct fx *f, struct call *c, const char *path, const char **body)
+{
+	static char req[1024];
+	snprintf(req, sizeof req,
+		 "POST %s HTTP/1.1\r\nHost: t\r\n" AUTH
+		 "Connection: close\r\n\r\n",
+		 path);
+	return call(f, c, req, body);
+}
+
+/* Copies the string value that follows `after` (e.g. "\"id\":\"") in
+ * body into out[32]. */
+static void
+field(const char *body, const char *after, char out[32])
+{
+	const char *p = strstr(body, after);
+	assert_non_null(p);
+	p += strlen(after);
+	size_t n = strcspn(p, "\"");
+	assert_true(n < 32);
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static void
+make_job(struct fx *f, const char *extra, char job[32], char exec[32])
+{
+	struct call c;
+	const char *body;
+	char json[512];
+
+	snprintf(json, sizeof json,
+		 "{\"target\":{\"devices\":[\"dev-x\"]},\"action\":\"ping\"%s}",
+		 extra);
+	assert_int_equal(post(f, &c, "application/json", json, &body), 201);
+	field(body, "{\"id\":\"", job);
+	field(body, "\"executions\":[{\"id\":\"", exec);
+}
+
+static void
+test_lists_and_params(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+	char jobs[3][32], ex[32], path[256], cur[32];
+
+	for (int i = 0; i < 3; i++)
+		make_job(f, "", jobs[i], ex);
+	assert_int_equal(get(f, &c, "/v1/jobs?limit=2", &body), 200);
+	/* Newest first, without executions, and a cursor. */
+	field(body, "{\"jobs\":[{\"id\":\"", cur);
+	assert_string_equal(cur, jobs[2]);
+	assert_null(strstr(body, "\"executions\""));
+	field(body, "\"next_cursor\":\"", cur);
+	assert_string_equal(cur, jobs[1]);
+	snprintf(path, sizeof path, "/v1/jobs?limit=2&cursor=%s", cur);
+	assert_int_equal(get(f, &c, path, &body), 200);
+	field(body, "{\"jobs\":[{\"id\":\"", cur);
+	assert_string_equal(cur, jobs[0]);
+	assert_non_null(strstr(body, "\"next_cursor\":null}"));
+	assert_int_equal(get(f, &c, "/v1/jobs?state=COMPLETED", &body), 200);
+	assert_string_equal(body, "{\"jobs\":[],\"next_cursor\":null}");
+	assert_int_equal(
+	    get(f, &c, "/v1/devices/dev-x/executions?limit=1", &body), 200);
+	field(body, "\"job\":\"", cur);
+	assert_string_equal(cur, jobs[2]);
+	assert_int_equal(get(f, &c, "/v1/devices/dev-y/executions", &body),
+			 404);
+
+	static const struct {
+		const char *path, *field;
+	} bad[] = {
+	    {"/v1/jobs?limit=0", "limit"},
+	    {"/v1/jobs?limit=501", "limit"},
+	    {"/v1/jobs?limit=1x", "limit"},
+	    {"/v1/jobs?cursor=%2F", "cursor"},
+	    {"/v1/jobs?state=QUEUED", "state"},
+	    {"/v1/jobs?action=A", "action"},
+	    {"/v1/jobs?since=x", "since"},
+	    {"/v1/jobs?since=9&until=8", "until"},
+	    {"/v1/devices/dev-x/executions?state=ACCEPTED", "state"},
+	    {"/v1/devices?online=1", "online"},
+	    {"/v1/devices?label=k", "label"},
+	    {"/v1/devices?label=k:v&label=k:w", "label"},
+	    {"/v1/devices?cursor=a%2Bb", "cursor"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char want[64];
+		assert_int_equal(get(f, &c, bad[i].path, &body), 400);
+		snprintf(want, sizeof want, "\"field\":\"%s\"", bad[i].field);
+		if (!strstr(body, want))
+			fail_msg("%s: %s", bad[i].path, body);
+	}
+	snprintf(path, sizeof path, "/v1/jobs/%s?wait=x", jobs[0]);
+	assert_int_equal(get(f, &c, path, &body), 400);
+	assert_non_null(strstr(body, "\"field\":\"wait\""));
+	snprintf(path, sizeof path, "/v1/executions/%s/output?follow=yes", ex);
+	assert_int_equal(get(f, &c, path, &body), 400);
+	/* /metrics is Prometheus text. */
+	assert_int_equal(get(f, &c, "/metrics", &body), 200);
+	assert_non_null(strstr(c.resp, "Content-Type: text/plain"));
+}
+
+static void
+test_cancel_and_idempotency(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+	char job[32], ex[32], job2[32], ex2[32], path[256];
+
+	/* Never published (the broker is away): CANCELED at once. */
+	f->bus.connected = false;
+	make_job(f, "", job, ex);
+	snprintf(path, sizeof path, "/v1/executions/%s/cancel", ex);
+	assert_int_equal(post_empty(f, &c, path, &body), 200);
+	assert_non_null(strstr(body, "\"state\":\"CANCELED\""));
+	assert_int_equal(post_empty(f, &c, path, &body), 200);
+	snprintf(path, sizeof path, "/v1/jobs/%s", job);
+	assert_int_equal(get(f, &c, path, &body), 200);
+	assert_non_null(strstr(body, "\"state\":\"COMPLETED\""));
+
+	/* Published: a cancel message goes out, the state stays. */
+	f->bus.connected = true;
+	make_job(f, "", job2, ex2);
+	fake_bus_clear(&f->bus);
+	snprintf(path, sizeof path, "/v1/jobs/%s/cancel", job2);
+	assert_int_equal(post_empty(f, &c, path, &body), 200);
+	assert_non_null(strstr(body, "\"state\":\"RUNNING\""));
+	assert_int_equal(f->bus.n, 1);
+	assert_string_equal(f->bus.msgs[0].topic, "cmdbus/v1/dev-x/cmd");
+	assert_non_null(strstr(f->bus.msgs[0].payload, "cancel"));
+	assert_non_null(strstr(f->bus.msgs[0].payload, ex2));
+	/* The broker away: that cancel cannot be told, 503. */
+	f->bus.connected = false;
+	snprintf(path, sizeof path, "/v1/executions/%s/cancel", ex2);
+	assert_int_equal(post_empty(f, &c, path, &body), 503);
+	f->bus.connected = true;
+	assert_int_equal(
+	    post_empty(f, &c, "/v1/jobs/0123456789ABCDEF/cancel", &body), 404);
+
+	/* Idempotency: the same request again is the same job (200);
+	 * another under the same key is 409. */
+	make_job(f, ",\"idempotency_key\":\"k-1\"", job, ex);
+	assert_int_equal(
+	    post(f, &c, "application/json",
+		 "{\"idempotency_key\":\"k-1\",\"action\":\"ping\","
+		 "\"target\":{\"devices\":[\"dev-x\"]}}",
+		 &body),
+	    200);
+	field(body, "{\"id\":\"", job2);
+	assert_string_equal(job, job2);
+	assert_int_equal(
+	    post(f, &c, "application/json",
+		 "{\"idempotency_key\":\"k-1\",\"action\":\"info\","
+		 "\"target\":{\"devices\":[\"dev-x\"]}}",
+		 &body),
+	    409);
+	assert_non_null(strstr(body, "\"field\":\"idempotency_key\""));
+}
+
+/* Ends an execution the way ingest does, from a loop timer, while a
+ * request waits for it. */
+struct finish {
+	struct fx *f;
+	char exec[32];
+};
+
+static void
+on_finish(struct loop *l, uint64_t id, void *ud)
+{
+	struct finish *fin = ud;
+	struct exec_change chg = {.id = fin->exec,
+				  .from = CMDBUS_STATE_QUEUED,
+				  .to = CMDBUS_STATE_SUCCEEDED,
+				  .at = 1,
+				  .complete_job = true};
+	(void)l;
+	(void)id;
+	assert_int_equal(
+	    fin->f->core.store.exec_change(fin->f->core.store.ud, &chg), 0);
+	core_notify_change(&fin->f->core, fin->exec, NULL,
+			   CMDBUS_STATE_SUCCEEDED);
+}
+
+static void
+test_wait_woken(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+	char job[32], path[256];
+	struct finish fin = {.f = f};
+
+	make_job(f, "", job, fin.exec);
+	assert_int_equal(loop_add_timer(f->loop, 20, 0, on_finish, &fin, NULL),
+			 0);
+	/* Waits up to 60 s; answered when the result lands. */
+	snprintf(path, sizeof path, "/v1/executions/%s?wait=3600", fin.exec);
+	uint64_t t0 = clock_now_ms(&clock_system);
+	assert_int_equal(get(f, &c, path, &body), 200);
+	assert_true(clock_now_ms(&clock_system) - t0 < 10000);
+	assert_non_null(strstr(body, "\"state\":\"SUCCEEDED\""));
+	/* The job finished with it. */
+	snprintf(path, sizeof path, "/v1/jobs/%s?wait=5", job);
+	assert_int_equal(get(f, &c, path, &body), 200);
+	assert_non_null(strstr(body, "\"state\":\"COMPLETED\""));
+}
+
+static void
+test_token_digests(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+	char sha[CMDBUS_SHA256_HEX + 1];
+	const char *list[1] = {sha};
+
+	cmdbus_sha256_hex("other", 5, sha);
+	assert_int_equal(http_set_tokens(f->http, NULL, list, 1), 0);
+	assert_int_equal(get(f, &c, "/v1/devices", &body), 401);
+	assert_int_equal(call(f, &c,
+			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n"
+			      "Authorization: Bearer other\r\n"
+			      "Connection: close\r\n\r\n",
+			      &body),
+			 200);
+	const char *bad[1] = {"abc"};
+	assert_int_equal(http_set_tokens(f->http, TOKEN, bad, 1), -EINVAL);
+	assert_int_equal(get(f, &c, "/v1/devices", &body), 401);
+	assert_int_equal(http_set_tokens(f->http, TOKEN, list, 1), 0);
+	assert_int_equal(get(f, &c, "/v1/devices", &body), 200);
+}
+
 int
 main(void)
 {
@@ -432,6 +682,10 @@ main(void)
 	    T(test_post_checks),
 	    T(test_create_and_read),
 	    T(test_device_views),
+	    T(test_lists_and_params),
+	    T(test_cancel_and_idempotency),
+	    T(test_wait_woken),
+	    T(test_token_digests),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,7 +92,8 @@ make_job(struct fx *f, const char *job, size_t n, const char *const *ids,
 	j.timeout_ms = 30000;
 	j.ttl_ms = 60000;
 	j.stream = true;
-	snprintf(j.idempotency_key, sizeof j.idempotency_key, "key-1");
+	/* Keys are unique: one per job. */
+	snprintf(j.idempotency_key, sizeof j.idempotency_key, "key-%s", job);
 	memset(e, 0, sizeof e);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(e[i].id, sizeof e[i].id, "%s", ids[i]);
@@ -169,7 +170,7 @@ test_job_round_trip(void **state)
 	assert_int_equal(j.timeout_ms, 30000);
 	assert_int_equal(j.ttl_ms, 60000);
 	assert_true(j.stream);
-	assert_string_equal(j.idempotency_key, "key-1");
+	assert_string_equal(j.idempotency_key, "key-" JOB);
 	job_rec_fini(&j);
 
 	assert_int_equal(f->p.job_executions(f->p.ud, JOB, &l), 0);

@@ -489,6 +489,18 @@ test_device_view(void **state)
 	free(out);
 	free(want);
 
+	/* Online but silent for three heartbeats: "stale":true. */
+	struct cmdbus_device_view st = {.id = "dev-1",
+					.online = true,
+					.stale = true,
+					.last_seen = IAT + 40,
+					.boot_id = BOOT};
+	want = test_vector_read("rest/valid/device-view-stale.json", NULL);
+	assert_int_equal(cmdbus_device_view_encode(&st, &out, &len), 0);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+
 	want = test_vector_read("rest/valid/devices-view.json", NULL);
 	assert_int_equal(cmdbus_device_list_encode(v, 2, &out, &len), 0);
 	assert_string_equal(out, want);
@@ -626,6 +638,231 @@ test_job_states(void **state)
 	assert_null(cmdbus_job_state_name((enum cmdbus_job_state)4));
 }
 
+/* The result payload embedded in the execution-view vector. */
+static char *
+vector_result(void)
+{
+	char *v = test_vector_read("rest/valid/execution-view.json", NULL);
+	char *start = strstr(v, "\"result\":") + strlen("\"result\":");
+	size_t n = strlen(start) - 1; /* the view's closing brace */
+	char *r = malloc(n + 1);
+
+	assert_non_null(r);
+	memcpy(r, start, n);
+	r[n] = '\0';
+	free(v);
+	return r;
+}
+
+static void
+test_pages(void **state)
+{
+	struct cmdbus_job_view v;
+	char *item = NULL, *out = NULL, *want;
+	size_t ilen = 0, len = 0;
+
+	(void)state;
+	memset(&v, 0, sizeof v);
+	v.id = JOB;
+	v.action = "exec";
+	v.args_json = "{\"argv\":[\"uname\",\"-a\"]}";
+	v.state = CMDBUS_JOB_COMPLETED;
+	v.created_at = IAT - 100;
+	v.finished_at = EXP;
+	v.timeout_ms = 30000;
+	v.ttl_ms = 86400000;
+	v.counts[CMDBUS_STATE_SUCCEEDED] = 1;
+	v.counts[CMDBUS_STATE_EXPIRED] = 1;
+	v.summary = true;
+	assert_int_equal(cmdbus_job_view_encode(&v, &item, &ilen), 0);
+	assert_null(strstr(item, "executions"));
+	assert_int_equal(
+	    cmdbus_page_encode("jobs", &item, &ilen, 1, JOB, &out, &len), 0);
+	want = test_vector_read("rest/valid/jobs-page.json", NULL);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+	free(out);
+	free(want);
+	free(item);
+
+	assert_int_equal(
+	    cmdbus_page_encode("jobs", NULL, NULL, 0, NULL, &out, &len), 0);
+	want = test_vector_read("rest/valid/jobs-page-last.json", NULL);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+
+	/* Items are written as the encoders made them. */
+	item = test_vector_read("rest/valid/execution-view.json", &ilen);
+	while (ilen && item[ilen - 1] == '\n')
+		item[--ilen] = '\0';
+	assert_int_equal(
+	    cmdbus_page_encode("executions", &item, &ilen, 1, NULL, &out, &len),
+	    0);
+	want = test_vector_read("rest/valid/executions-page.json", NULL);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+	free(item);
+	assert_int_equal(
+	    cmdbus_page_encode(NULL, NULL, NULL, 0, NULL, &out, &len), -EINVAL);
+	assert_int_equal(
+	    cmdbus_page_encode("jobs", NULL, NULL, 1, NULL, &out, &len),
+	    -EINVAL);
+}
+
+static void
+test_output_view(void **state)
+{
+	char *result = vector_result(), *out = NULL, *want;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(cmdbus_output_view_encode(ID, CMDBUS_STATE_SUCCEEDED,
+						   result, &out, &len),
+			 0);
+	want = test_vector_read("rest/valid/output-view.json", NULL);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+	free(result);
+
+	/* No result yet: empty streams. */
+	assert_int_equal(cmdbus_output_view_encode(ID2, CMDBUS_STATE_QUEUED,
+						   NULL, &out, &len),
+			 0);
+	want = test_vector_read("rest/valid/output-view-queued.json", NULL);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+
+	/* Bytes that are not UTF-8 go as base64. */
+	assert_int_equal(
+	    cmdbus_output_view_encode(
+		ID, CMDBUS_STATE_FAILED,
+		"{\"type\":\"result\",\"id\":\"" ID "\",\"device\":\"dev-1\","
+		"\"boot_id\":\"" BOOT "\",\"state\":\"FAILED\",\"exit_code\":1,"
+		"\"stdout_b64\":\"/w==\",\"stderr\":\"\",\"stdout_truncated\":"
+		"false,\"stderr_truncated\":false,\"stdout_bytes\":1,"
+		"\"stderr_bytes\":0,\"started_at\":1,\"finished_at\":2}",
+		&out, &len),
+	    0);
+	assert_non_null(strstr(out, "\"stdout_b64\":\"/w==\""));
+	assert_non_null(strstr(out, "\"final\":true"));
+	free(out);
+	assert_int_equal(cmdbus_output_view_encode(NULL, CMDBUS_STATE_QUEUED,
+						   NULL, &out, &len),
+			 -EINVAL);
+}
+
+static void
+test_action_call(void **state)
+{
+	struct cmdbus_job_request r;
+	struct cmdbus_diag d;
+	char *body = test_vector_read("rest/valid/action-call.json", NULL);
+
+	(void)state;
+	assert_int_equal(cmdbus_action_call_decode(body, strlen(body), "dev-1",
+						   "exec", &r, &d),
+			 0);
+	assert_int_equal(r.target, CMDBUS_TARGET_DEVICES);
+	assert_int_equal(r.ndevices, 1);
+	assert_string_equal(r.devices[0], "dev-1");
+	assert_string_equal(r.action, "exec");
+	assert_string_equal(r.args_json, "{\"argv\":[\"uname\",\"-a\"]}");
+	assert_int_equal(r.timeout_ms, 5000);
+	assert_int_equal(r.ttl_ms, CMDBUS_DEFAULT_TTL_MS);
+	cmdbus_job_request_fini(&r);
+	free(body);
+
+	/* No body is {}. */
+	assert_int_equal(
+	    cmdbus_action_call_decode("", 0, "dev-1", "ping", &r, &d), 0);
+	assert_string_equal(r.args_json, "{}");
+	assert_int_equal(r.timeout_ms, CMDBUS_DEFAULT_TIMEOUT_MS);
+	cmdbus_job_request_fini(&r);
+
+	/* The golden refusals, which the JSON Schema refuses too. */
+	static const struct {
+		const char *vector, *field;
+	} golden[] = {
+	    {"rest/invalid/action-call-args-not-object.json", "args"},
+	    {"rest/invalid/action-call-timeout-zero.json", "timeout_ms"},
+	    {"rest/invalid/action-call-timeout-too-big.json", "timeout_ms"},
+	};
+	for (size_t i = 0; i < sizeof golden / sizeof golden[0]; i++) {
+		char *v = test_vector_read(golden[i].vector, NULL);
+		assert_int_equal(cmdbus_action_call_decode(
+				     v, strlen(v), "dev-1", "ping", &r, &d),
+				 -ERR_MALFORMED);
+		assert_string_equal(d.field, golden[i].field);
+		cmdbus_job_request_fini(&r);
+		free(v);
+	}
+
+	static const struct {
+		const char *body, *device, *action, *field;
+	} bad[] = {
+	    {"{\"args\":[]}", "dev-1", "ping", "args"},
+	    {"{\"timeout_ms\":0}", "dev-1", "ping", "timeout_ms"},
+	    {"{\"timeout_ms\":1.5}", "dev-1", "ping", "timeout_ms"},
+	    {"[]", "dev-1", "ping", ""},
+	    {"{}", "a+b", "ping", "device"},
+	    {"{}", "dev-1", "Ping", "action"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(cmdbus_action_call_decode(
+				     bad[i].body, strlen(bad[i].body),
+				     bad[i].device, bad[i].action, &r, &d),
+				 -ERR_MALFORMED);
+		assert_string_equal(d.field, bad[i].field);
+		cmdbus_job_request_fini(&r);
+	}
+}
+
+static void
+sha_of(const char *body, char hex[CMDBUS_SHA256_HEX + 1])
+{
+	struct cmdbus_job_request r;
+	struct cmdbus_diag d;
+
+	assert_int_equal(decode(body, &r, &d), 0);
+	assert_int_equal(cmdbus_job_request_sha256(&r, hex), 0);
+	cmdbus_job_request_fini(&r);
+}
+
+static void
+test_request_sha(void **state)
+{
+	char a[CMDBUS_SHA256_HEX + 1], b[CMDBUS_SHA256_HEX + 1];
+
+	(void)state;
+	/* Defaults applied, the key and spacing left out. */
+	sha_of("{\"target\":{\"devices\":[\"d1\"]},\"action\":\"ping\","
+	       "\"idempotency_key\":\"k1\"}",
+	       a);
+	sha_of("{ \"idempotency_key\":\"k2\", \"action\":\"ping\", "
+	       "\"timeout_ms\":30000, \"target\":{\"devices\":[\"d1\"]}, "
+	       "\"args\":{}}",
+	       b);
+	assert_string_equal(a, b);
+	assert_int_equal(strlen(a), 64);
+	sha_of("{\"target\":{\"devices\":[\"d1\"]},\"action\":\"ping\","
+	       "\"timeout_ms\":30001}",
+	       b);
+	assert_string_not_equal(a, b);
+	sha_of("{\"target\":{\"devices\":[\"d2\"]},\"action\":\"ping\"}", b);
+	assert_string_not_equal(a, b);
+	sha_of("{\"target\":{\"labels\":{\"d1\":\"x\"}},\"action\":\"ping\"}",
+	       b);
+	assert_string_not_equal(a, b);
+	sha_of("{\"target\":{\"devices\":[\"d1\"]},\"action\":\"ping\","
+	       "\"args\":{\"x\":1}}",
+	       b);
+	assert_string_not_equal(a, b);
+}
+
 int
 main(void)
 {
@@ -642,6 +879,10 @@ main(void)
 	    cmocka_unit_test(test_status_parts),
 	    cmocka_unit_test(test_healthz),
 	    cmocka_unit_test(test_job_states),
+	    cmocka_unit_test(test_pages),
+	    cmocka_unit_test(test_output_view),
+	    cmocka_unit_test(test_action_call),
+	    cmocka_unit_test(test_request_sha),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -668,12 +668,50 @@ device_will = {"id": "dev-2", "online": False, "last_seen": EXP,
                "boot_id": BOOT, "labels": {}, "actions": []}
 rest_valid("device-view", device, "rest-device")
 rest_valid("device-view-never-online", device_will, "rest-device")
+# Online by its last status, but silent for three heartbeats since.
+device_stale = {"id": "dev-1", "online": True, "stale": True,
+                "last_seen": IAT + 40, "boot_id": BOOT,
+                "labels": {}, "actions": []}
+rest_valid("device-view-stale", device_stale, "rest-device")
 rest_valid("devices-view", {"devices": [device, device_will]},
            "rest-devices")
 rest_valid("health-ok", {"status": "ok", "database": True, "broker": True},
            "rest-health")
 rest_valid("health-unavailable", {"status": "unavailable", "database": True,
                                   "broker": False}, "rest-health")
+
+# Pages of the REST lists and the other views of the full API (checked
+# byte for byte by test_schema_rest, and against their schemas).
+job_summary = {"id": JOB, "state": "COMPLETED", "action": "exec",
+               "args": {"argv": ["uname", "-a"]}, "timeout_ms": 30000,
+               "ttl_ms": 86400000, "stream": False, "created_at": IAT - 100,
+               "finished_at": EXP, "counts": {"SUCCEEDED": 1, "EXPIRED": 1}}
+rest_valid("jobs-page", {"jobs": [job_summary], "next_cursor": JOB},
+           "rest-jobs")
+rest_valid("jobs-page-last", {"jobs": [], "next_cursor": None}, "rest-jobs")
+rest_valid("executions-page", {"executions": [execution],
+                               "next_cursor": None}, "rest-executions")
+rest_valid("output-view", {
+    "id": ID, "state": "SUCCEEDED", "final": True,
+    "stdout": result_doc.get("stdout", ""),
+    "stderr": result_doc.get("stderr", ""),
+    "stdout_truncated": result_doc.get("stdout_truncated", False),
+    "stderr_truncated": result_doc.get("stderr_truncated", False),
+    "stdout_bytes": result_doc.get("stdout_bytes", 0),
+    "stderr_bytes": result_doc.get("stderr_bytes", 0)}, "rest-output")
+rest_valid("output-view-queued", {
+    "id": ID2, "state": "QUEUED", "final": False, "stdout": "",
+    "stderr": "", "stdout_truncated": False, "stderr_truncated": False,
+    "stdout_bytes": 0, "stderr_bytes": 0}, "rest-output")
+rest_valid("action-call", {"args": {"argv": ["uname", "-a"]},
+                           "timeout_ms": 5000}, "rest-action-call")
+for name, obj, field in (
+        ("action-call-args-not-object", {"args": ["uptime"]}, "args"),
+        ("action-call-timeout-zero", {"timeout_ms": 0}, "timeout_ms"),
+        ("action-call-timeout-too-big", {"timeout_ms": 86400001},
+         "timeout_ms")):
+    write("rest/invalid/%s.json" % name, canon(obj), "rest-action-call",
+          "error malformed %s" % field, "yes")
 
 # ---------------------------------------------------------------- manifest
 with open(os.path.join(HERE, "MANIFEST"), "w") as f:

@@ -69,8 +69,19 @@ static const char schema_v1[] =
     " status TEXT"
     ") STRICT;";
 
+/* Version 2: the REST side. An idempotency key is unique and keeps the
+ * hash of the request it came with; a canceled job remembers it, so that
+ * it ends CANCELED; lists walk jobs and a device's executions newest
+ * first by id (ULIDs sort by time). */
+static const char schema_v2[] =
+    "ALTER TABLE jobs ADD COLUMN request_sha256 TEXT;"
+    "ALTER TABLE jobs ADD COLUMN canceled_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE UNIQUE INDEX jobs_idempotency ON jobs(idempotency_key)"
+    " WHERE idempotency_key IS NOT NULL;"
+    "CREATE INDEX executions_device_id ON executions(device, id);";
+
 /* Migrations in order: migrations[i] takes version i to i+1. */
-static const char *const migrations[] = {schema_v1};
+static const char *const migrations[] = {schema_v1, schema_v2};
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
 #define UNFINISHED "('QUEUED','PUBLISHED','DELIVERED','RUNNING')"
@@ -79,6 +90,10 @@ static const char *const migrations[] = {schema_v1};
 	" e.updated_at, e.published_at, e.finished_at, e.exp_at, e.command,"   \
 	" e.cmd_sha256, e.boot_id, e.result, e.error_code, e.error_message,"   \
 	" e.late_results FROM executions e JOIN jobs j ON j.id = e.job "
+#define JOB_COLUMNS                                                            \
+	"SELECT id, action, args, state, created_at, finished_at,"             \
+	" timeout_ms, ttl_ms, stream, idempotency_key, request_sha256,"        \
+	" canceled_at FROM jobs "
 #define DEVICE_COLUMNS                                                         \
 	"SELECT id, online, boot_id, agent, last_seen, status_at, labels,"     \
 	" actions, health, status FROM devices "
@@ -89,16 +104,37 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_ROLLBACK] = "ROLLBACK",
     [S_SYNC_FULL] = "PRAGMA synchronous=FULL",
     [S_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+    [S_SAVEPOINT] = "SAVEPOINT w",
+    [S_RELEASE] = "RELEASE w",
+    [S_ROLLBACK_TO] = "ROLLBACK TO w",
+    [S_EXEC_DEVICE_UNFINISHED] =
+	EXEC_COLUMNS "WHERE e.device = ?1 AND e.state IN " UNFINISHED
+		     " ORDER BY e.created_at, e.id LIMIT ?2",
+    /* Retention walks executions_state (state, created_at) and
+     * jobs_created, so that each batch reads only what it deletes. */
+    [S_PRUNE_EXECS] =
+	"DELETE FROM executions WHERE id IN (SELECT id FROM executions"
+	" WHERE state IN ('SUCCEEDED','FAILED','TIMED_OUT','CANCELED',"
+	"'REJECTED','EXPIRED','LOST') AND created_at < ?1 LIMIT ?2)",
+    [S_PRUNE_JOBS] =
+	"DELETE FROM jobs WHERE id IN (SELECT j.id FROM jobs j"
+	" WHERE j.created_at < ?1 AND j.state <> 'RUNNING' AND NOT EXISTS"
+	" (SELECT 1 FROM executions e WHERE e.job = j.id) LIMIT ?2)",
+    [S_COUNT_EXECS] = "SELECT state, count(*), sum(command IS NOT NULL)"
+		      " FROM executions GROUP BY state",
+    [S_COUNT_JOBS] = "SELECT state, count(*) FROM jobs GROUP BY state",
+    [S_COUNT_DEVICES] = "SELECT count(*), coalesce(sum(online), 0),"
+			" coalesce(sum(online AND last_seen < ?1), 0)"
+			" FROM devices",
     [S_JOB_INSERT] =
 	"INSERT INTO jobs (id, action, args, state, created_at,"
-	" finished_at, timeout_ms, ttl_ms, stream, idempotency_key)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	" finished_at, timeout_ms, ttl_ms, stream, idempotency_key,"
+	" request_sha256)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_EXEC_INSERT] =
 	"INSERT INTO executions (id, job, device, state, created_at,"
 	" updated_at, exp_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_JOB_GET] = "SELECT id, action, args, state, created_at,"
-		  " finished_at, timeout_ms, ttl_ms, stream,"
-		  " idempotency_key FROM jobs WHERE id = ?1",
+    [S_JOB_GET] = JOB_COLUMNS "WHERE id = ?1",
     [S_JOB_EXECS] = EXEC_COLUMNS "WHERE e.job = ?1 ORDER BY e.id",
     [S_EXEC_GET] = EXEC_COLUMNS "WHERE e.id = ?1",
     [S_EXEC_UNFINISHED] =
@@ -118,7 +154,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	" WHERE id = ?1 AND state = ?2 AND state IN " UNFINISHED,
     [S_EXEC_STATE] = "SELECT state FROM executions WHERE id = ?1",
     [S_JOB_COMPLETE] =
-	"UPDATE jobs SET state = 'COMPLETED', finished_at = ?2"
+	"UPDATE jobs SET state = CASE WHEN canceled_at > 0 THEN 'CANCELED'"
+	" ELSE 'COMPLETED' END, finished_at = ?2"
 	" WHERE id = (SELECT job FROM executions WHERE id = ?1)"
 	" AND state = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM"
 	" executions x WHERE x.job = jobs.id AND x.state IN " UNFINISHED ")",
@@ -143,6 +180,31 @@ static const char *const stmt_sql[S_COUNT] = {
 			"  SELECT 1 FROM json_each(d.labels) l"
 			"  WHERE l.key = r.key AND l.value = r.value))"
 			" ORDER BY d.id",
+    /* Lists (store_query.c): optional filters are bound as NULL. */
+    [S_JOB_LIST] =
+	JOB_COLUMNS "WHERE (?1 IS NULL OR state = ?1)"
+		    " AND (?2 IS NULL OR action = ?2)"
+		    " AND created_at >= ?3 AND created_at <= ?4"
+		    " AND (?5 IS NULL OR id < ?5)"
+		    " AND (?7 IS NULL OR EXISTS (SELECT 1 FROM executions x"
+		    " WHERE x.job = jobs.id AND x.device = ?7))"
+		    " ORDER BY id DESC LIMIT ?6",
+    [S_DEVICE_EXECS] =
+	EXEC_COLUMNS "WHERE e.device = ?1"
+		     " AND (?2 IS NULL OR e.state = ?2)"
+		     " AND (?3 IS NULL OR j.action = ?3)"
+		     " AND e.created_at >= ?4 AND e.created_at <= ?5"
+		     " AND (?6 IS NULL OR e.id < ?6)"
+		     " ORDER BY e.id DESC LIMIT ?7",
+    [S_JOB_COUNTS] = "SELECT state, count(*) FROM executions WHERE job = ?1"
+		     " GROUP BY state",
+    [S_JOB_BY_KEY] = JOB_COLUMNS "WHERE idempotency_key = ?1",
+    [S_JOB_CANCEL] = "UPDATE jobs SET canceled_at = ?2 WHERE id = ?1"
+		     " AND canceled_at = 0",
+    [S_JOB_END_CANCELED] =
+	"UPDATE jobs SET state = 'CANCELED', finished_at = ?2"
+	" WHERE id = ?1 AND state = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM"
+	" executions x WHERE x.job = jobs.id AND x.state IN " UNFINISHED ")",
 };
 
 /* Maps an SQLite result code to the project's codes. */
@@ -236,7 +298,12 @@ store_set_sync(struct store *s, enum sync_level level)
 int
 store_tx_begin(struct store *s, enum sync_level level)
 {
-	int rc = store_set_sync(s, level);
+	/* A write of its own is never made durable by someone else's
+	 * commit, nor theirs by its own: the open batch goes first. */
+	int rc = store_batch_flush(s);
+	if (rc < 0)
+		return rc;
+	rc = store_set_sync(s, level);
 	if (rc < 0)
 		return rc;
 	store_stmt(s, S_BEGIN);
@@ -366,6 +433,8 @@ static int
 check(void *ud)
 {
 	struct store *s = ud;
+	if (s->batch_open && !sqlite3_get_autocommit(s->db))
+		return 0; /* the open batch already holds the write lock */
 	store_stmt(s, S_BEGIN);
 	int rc = store_run(s, S_BEGIN, "check");
 	if (rc < 0)
@@ -392,6 +461,16 @@ store_port(struct store *s, struct store_port *out)
 	    .device_list = store_device_list,
 	    .devices_match = store_devices_match,
 	    .check = check,
+	    .batch = store_batch,
+	    .batch_end = store_batch_end,
+	    .exec_device_unfinished = store_exec_device_unfinished,
+	    .prune = store_prune,
+	    .counts = store_counts,
+	    .job_list = store_job_list,
+	    .exec_list = store_device_executions,
+	    .job_counts = store_job_counts,
+	    .job_by_key = store_job_by_key,
+	    .job_cancel = store_job_cancel,
 	};
 }
 

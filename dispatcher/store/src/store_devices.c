@@ -15,7 +15,7 @@ int
 store_device_put(void *ud, const struct device_rec *d)
 {
 	struct store *s = ud;
-	int rc = store_set_sync(s, SYNC_NORMAL);
+	int rc = store_tx_join(s, SYNC_NORMAL);
 	if (rc < 0)
 		return rc;
 	sqlite3_stmt *st = store_stmt(s, S_DEVICE_PUT);
@@ -29,7 +29,7 @@ store_device_put(void *ud, const struct device_rec *d)
 	store_bind_text(st, 8, d->actions_json ? d->actions_json : "[]");
 	store_bind_text(st, 9, d->health_json);
 	store_bind_text(st, 10, d->status);
-	return store_run(s, S_DEVICE_PUT, "device_put");
+	return store_tx_leave(s, store_run(s, S_DEVICE_PUT, "device_put"));
 }
 
 static int

@@ -35,6 +35,8 @@ store_job_create(void *ud, const struct job_rec *job,
 	sqlite3_bind_int(st, 9, job->stream ? 1 : 0);
 	store_bind_text(st, 10,
 			job->idempotency_key[0] ? job->idempotency_key : NULL);
+	store_bind_text(st, 11,
+			job->request_sha256[0] ? job->request_sha256 : NULL);
 	rc = store_run(s, S_JOB_INSERT, "job_insert");
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -52,7 +54,7 @@ store_job_create(void *ud, const struct job_rec *job,
 	return store_tx_end(s, rc);
 }
 
-static int
+int
 store_job_row(sqlite3_stmt *st, void *out)
 {
 	struct job_rec *j = out;
@@ -72,6 +74,8 @@ store_job_row(sqlite3_stmt *st, void *out)
 	j->ttl_ms = store_col_u64(st, 7);
 	j->stream = sqlite3_column_int(st, 8) != 0;
 	store_col_copy(st, 9, j->idempotency_key, sizeof j->idempotency_key);
+	store_col_copy(st, 10, j->request_sha256, sizeof j->request_sha256);
+	j->canceled_at = store_col_u64(st, 11);
 	if (rc < 0)
 		job_rec_fini(j);
 	return rc;
@@ -86,7 +90,7 @@ store_job_get(void *ud, const char *id, struct job_rec *out)
 
 /* ---- executions ---- */
 
-static int
+int
 store_exec_row(sqlite3_stmt *st, void *out)
 {
 	struct exec_rec *e = out;
@@ -195,7 +199,7 @@ store_exec_change(void *ud, const struct exec_change *chg)
 {
 	struct store *s = ud;
 	bool terminal = cmdbus_state_is_terminal(chg->to);
-	int rc = store_tx_begin(s, SYNC_FULL);
+	int rc = store_tx_join(s, SYNC_FULL);
 	if (rc < 0)
 		return rc;
 
@@ -221,7 +225,7 @@ store_exec_change(void *ud, const struct exec_change *chg)
 		store_bind_u64(st, 2, chg->at);
 		rc = store_run(s, S_JOB_COMPLETE, "job_complete");
 	}
-	return store_tx_end(s, rc);
+	return store_tx_leave(s, rc);
 }
 
 int
@@ -229,7 +233,7 @@ store_exec_late_result(void *ud, const char *id, uint64_t at)
 {
 	struct store *s = ud;
 	(void)at;
-	int rc = store_set_sync(s, SYNC_NORMAL);
+	int rc = store_tx_join(s, SYNC_NORMAL);
 	if (rc < 0)
 		return rc;
 	sqlite3_stmt *st = store_stmt(s, S_EXEC_LATE);
@@ -237,5 +241,5 @@ store_exec_late_result(void *ud, const char *id, uint64_t at)
 	rc = store_run(s, S_EXEC_LATE, "exec_late");
 	if (rc == 0 && sqlite3_changes(s->db) != 1)
 		rc = -ERR_NOT_FOUND;
-	return rc;
+	return store_tx_leave(s, rc);
 }

@@ -19,6 +19,15 @@ enum stmt_id {
 	S_ROLLBACK,
 	S_SYNC_FULL,
 	S_SYNC_NORMAL,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_EXEC_DEVICE_UNFINISHED,
+	S_PRUNE_EXECS,
+	S_PRUNE_JOBS,
+	S_COUNT_EXECS,
+	S_COUNT_JOBS,
+	S_COUNT_DEVICES,
 	S_JOB_INSERT,
 	S_EXEC_INSERT,
 	S_JOB_GET,
@@ -35,6 +44,12 @@ enum stmt_id {
 	S_DEVICE_LIST,
 	S_DEVICES_ALL,
 	S_DEVICES_MATCH,
+	S_JOB_LIST,
+	S_DEVICE_EXECS,
+	S_JOB_COUNTS,
+	S_JOB_BY_KEY,
+	S_JOB_CANCEL,
+	S_JOB_END_CANCELED,
 	S_COUNT
 };
 
@@ -44,6 +59,13 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
 	enum sync_level sync;
+	/* Group commit (store_batch.c): joinable writes go into one open
+	 * transaction while batch_on. */
+	bool batch_on;	 /* the core allows joining now */
+	bool batch_open; /* a batch transaction is open */
+	bool batch_lost; /* SQLite rolled the open batch back on an error */
+	int batch_rc;	 /* the error that lost it */
+	int join_kind;	 /* what store_tx_join began: enum in store_batch.c */
 };
 
 /* Logs an SQLite failure of `op` and maps it to a project code. */
@@ -62,6 +84,21 @@ void store_tx_rollback(struct store *s);
 /* Ends a transaction: commits when rc is 0, rolls back otherwise (also
  * when the commit fails). Returns the outcome. */
 int store_tx_end(struct store *s, int rc);
+/* store_batch.c. A write that may join the group commit: inside the
+ * open batch (opened here when needed) as a savepoint, or, when the
+ * batch is off, a transaction of its own at `level`. */
+int store_tx_join(struct store *s, enum sync_level level);
+/* Ends what store_tx_join began, like store_tx_end. */
+int store_tx_leave(struct store *s, int rc);
+/* Commits the open batch, if any, before a write of its own. */
+int store_batch_flush(struct store *s);
+int store_batch(void *ud, bool on);
+int store_batch_end(void *ud, bool *committed, uint64_t *commit_us);
+int store_exec_device_unfinished(void *ud, const char *device, size_t limit,
+				 struct exec_list *out);
+int store_prune(void *ud, uint64_t before, size_t limit, uint64_t *execs,
+		uint64_t *jobs);
+int store_counts(void *ud, uint64_t stale_before, struct store_counts *out);
 
 /* Fills *out (a record) from the current row; on failure nothing is
  * left in it to release. */
@@ -101,5 +138,16 @@ int store_device_get(void *ud, const char *id, struct device_rec *out);
 int store_device_list(void *ud, struct device_list *out);
 int store_devices_match(void *ud, const char *labels_json,
 			struct name_list *out);
+/* store_exec.c, for store_query.c: */
+store_row_fn store_job_row;
+store_row_fn store_exec_row;
+/* store_query.c: */
+int store_job_list(void *ud, const struct list_query *q, struct job_list *out);
+int store_device_executions(void *ud, const struct list_query *q,
+			    struct exec_list *out);
+int store_job_counts(void *ud, const char *job,
+		     uint64_t counts[CMDBUS_STATE_COUNT]);
+int store_job_by_key(void *ud, const char *key, struct job_rec *out);
+int store_job_cancel(void *ud, const char *job, uint64_t at);
 
 #endif

@@ -12,12 +12,12 @@
 #include "cmdbus/msg.h"
 #include "cmdbus/proto.h"
 
-#define CMDBUS_REST_MAX_BODY 1048576u /* bytes; larger bodies get 413 */
+#define CMDBUS_REST_MAX_BODY 1048576u  /* bytes; larger bodies get 413 */
 #define CMDBUS_REST_MAX_DEVICES 10000u /* per job request */
 #define CMDBUS_DEFAULT_TIMEOUT_MS 30000u
 #define CMDBUS_DEFAULT_TTL_MS 3600000u
-#define CMDBUS_MAX_TIMEOUT_MS 86400000u          /* 1 day */
-#define CMDBUS_MAX_TTL_MS (7u * 86400000u)       /* 7 days */
+#define CMDBUS_MAX_TIMEOUT_MS 86400000u	   /* 1 day */
+#define CMDBUS_MAX_TTL_MS (7u * 86400000u) /* 7 days */
 
 enum cmdbus_target_kind {
 	CMDBUS_TARGET_DEVICES,
@@ -33,7 +33,7 @@ enum cmdbus_offline_policy {
 
 struct cmdbus_rollout {
 	bool present;
-	uint64_t batch_size;   /* a count, or a percent when batch_pct */
+	uint64_t batch_size; /* a count, or a percent when batch_pct */
 	bool batch_pct;
 	bool has_max_failures;
 	uint64_t max_failures;
@@ -66,6 +66,22 @@ int cmdbus_job_request_decode(const char *body, size_t len,
 			      struct cmdbus_diag *diag);
 void cmdbus_job_request_fini(struct cmdbus_job_request *r);
 
+/* POST /v1/devices/{id}/actions/{action}: the body {"args":{...},
+ * "timeout_ms":N} (both optional; an empty body is {}) decoded into the
+ * job request it stands for, a job on that one device. Same returns as
+ * cmdbus_job_request_decode; an invalid device or action in the path is
+ * refused naming "device" or "action". */
+int cmdbus_action_call_decode(const char *body, size_t len, const char *device,
+			      const char *action,
+			      struct cmdbus_job_request *out,
+			      struct cmdbus_diag *diag);
+
+/* The lower-case hex SHA-256 of the request's canonical form (defaults
+ * applied, the idempotency key left out), which an idempotency key is
+ * bound to. 0 or -ENOMEM. */
+int cmdbus_job_request_sha256(const struct cmdbus_job_request *r,
+			      char hex[CMDBUS_SHA256_HEX + 1]);
+
 /* A job's own state. */
 enum cmdbus_job_state {
 	CMDBUS_JOB_RUNNING,
@@ -83,17 +99,17 @@ struct cmdbus_execution_view {
 	enum cmdbus_state state;
 	uint64_t created_at, updated_at;
 	uint64_t published_at, finished_at; /* 0: not yet */
-	const char *error_code;    /* dispatcher-made terminal states; or NULL */
+	const char *error_code; /* dispatcher-made terminal states; or NULL */
 	const char *error_message; /* or NULL */
 	/* The stored result payload (JSON text as the agent sent it), shown
 	 * as "result"; NULL when there is none yet. */
 	const char *result_json;
-	uint64_t late_results;     /* results that arrived after terminal */
+	uint64_t late_results; /* results that arrived after terminal */
 };
 
 struct cmdbus_job_view {
 	const char *id, *action;
-	const char *args_json;  /* compact JSON object */
+	const char *args_json; /* compact JSON object */
 	enum cmdbus_job_state state;
 	uint64_t created_at, finished_at; /* finished_at 0: not yet */
 	uint64_t timeout_ms, ttl_ms;
@@ -101,6 +117,8 @@ struct cmdbus_job_view {
 	uint64_t counts[CMDBUS_STATE_COUNT]; /* executions per state */
 	const struct cmdbus_execution_view *executions;
 	size_t nexecutions;
+	/* A list item: "executions" is left out (the counts stay). */
+	bool summary;
 };
 
 /* Canonical JSON for the views; *out is malloc'd, the caller frees it.
@@ -118,6 +136,8 @@ int cmdbus_execution_view_encode(const struct cmdbus_execution_view *v,
 struct cmdbus_device_view {
 	const char *id, *boot_id;
 	bool online;
+	bool stale; /* online, but no status for three heartbeats: written
+		       as "stale":true, left out when false */
 	uint64_t last_seen;	  /* dispatcher time of the last status */
 	const char *agent;	  /* NULL or "": never seen online; left out */
 	const char *labels_json;  /* an object; NULL: {} */
@@ -148,6 +168,23 @@ int cmdbus_status_health_encode(const struct cmdbus_health *h, char **out,
  * "unavailable" as the status when either is false. 0 or -ENOMEM. */
 int cmdbus_healthz_encode(bool database, bool broker, char **out,
 			  size_t *outlen);
+
+/* GET /v1/executions/{id}/output: {"id","state","final","stdout"|
+ * "stdout_b64","stderr"|"stderr_b64","stdout_truncated",
+ * "stderr_truncated","stdout_bytes","stderr_bytes"} from the stored
+ * result payload (NULL, or one without streams: empty streams). 0,
+ * -EINVAL, -ENOMEM. */
+int cmdbus_output_view_encode(const char *id, enum cmdbus_state state,
+			      const char *result_json, char **out,
+			      size_t *outlen);
+
+/* A page of a list: {"<key>":[item,...],"next_cursor":"..."|null}.
+ * items[i] are views made by the encoders above (canonical JSON text,
+ * written as they are); next_cursor NULL: this is the last page. 0,
+ * -EINVAL, -ENOMEM. */
+int cmdbus_page_encode(const char *key, char *const *items, const size_t *lens,
+		       size_t n, const char *next_cursor, char **out,
+		       size_t *outlen);
 
 /* {"error":{"code":...,"message":...,"field":...}}; field may be NULL or
  * "" and is then left out. */

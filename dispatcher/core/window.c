@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* One durable transaction per loop pass for everything the broker side
+ * and the sweep write (a commit per result would cap throughput at the
+ * disk's flush rate), with the observer told only after that commit, so
+ * that nobody reads back a state that a failed commit undid. */
+#include "window.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "metrics.h"
+#include "outbox.h"
+
+struct core_note {
+	char exec[CMDBUS_ID_BUF];
+	char job[CMDBUS_ID_BUF];
+	enum cmdbus_state state;
+};
+
+struct core_dev {
+	char id[CMDBUS_NAME_BUF];
+	bool republish;
+};
+
+struct core_watch {
+	char device[CMDBUS_NAME_BUF];
+	char boot_id[CMDBUS_ID_BUF];
+	uint64_t deadline;
+};
+
+struct core_batch {
+	bool joined;
+	struct core_note *notes;
+	size_t nnotes, capnotes;
+	struct core_dev *devs;
+	size_t ndevs, capdevs;
+	struct core_watch *watch;
+	size_t nwatch, capwatch;
+};
+
+/* Makes room for one more element; false when memory ran out. */
+static bool
+grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return true;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *nv = realloc(*v, ncap * size);
+	if (!nv)
+		return false;
+	*v = nv;
+	*cap = ncap;
+	return true;
+}
+
+static struct core_batch *
+batch_get(struct core *c)
+{
+	if (!c->batch)
+		c->batch = calloc(1, sizeof *c->batch);
+	return c->batch;
+}
+
+static void
+copy_str(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void
+window_join(struct core *c)
+{
+	struct core_batch *b = batch_get(c);
+	if (!b || !c->store.batch || !c->store.batch_end)
+		return;
+	if (c->store.batch(c->store.ud, true) == 0)
+		b->joined = true;
+}
+
+void
+window_leave(struct core *c)
+{
+	if (c->store.batch && c->batch && c->batch->joined)
+		(void)c->store.batch(c->store.ud, false);
+}
+
+void
+window_note(struct core *c, const struct exec_rec *e, enum cmdbus_state to)
+{
+	struct core_batch *b = batch_get(c);
+
+	if (cmdbus_state_is_terminal(to))
+		window_device(c, e->device, false);
+	/* Without group commit the change is committed already. */
+	if (!b || !b->joined ||
+	    !grow((void **)&b->notes, &b->capnotes, b->nnotes,
+		  sizeof *b->notes)) {
+		core_notify_change(c, e->id, e->job[0] ? e->job : NULL, to);
+		return;
+	}
+	struct core_note *n = &b->notes[b->nnotes++];
+	copy_str(n->exec, sizeof n->exec, e->id);
+	copy_str(n->job, sizeof n->job, e->job);
+	n->state = to;
+}
+
+void
+window_device(struct core *c, const char *device, bool republish)
+{
+	struct core_batch *b = batch_get(c);
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->ndevs; i++) {
+		if (strcmp(b->devs[i].id, device) == 0) {
+			b->devs[i].republish |= republish;
+			return;
+		}
+	}
+	if (!grow((void **)&b->devs, &b->capdevs, b->ndevs, sizeof *b->devs))
+		return; /* the retry timer still gets there */
+	struct core_dev *d = &b->devs[b->ndevs++];
+	copy_str(d->id, sizeof d->id, device);
+	d->republish = republish;
+}
+
+void
+window_watch_boot(struct core *c, const char *device, const char *boot_id,
+		  uint64_t deadline)
+{
+	struct core_batch *b = batch_get(c);
+	if (!b)
+		return;
+	struct core_watch *w = NULL;
+	for (size_t i = 0; i < b->nwatch; i++)
+		if (strcmp(b->watch[i].device, device) == 0)
+			w = &b->watch[i];
+	if (!w) {
+		if (!grow((void **)&b->watch, &b->capwatch, b->nwatch,
+			  sizeof *b->watch))
+			return;
+		w = &b->watch[b->nwatch++];
+	}
+	copy_str(w->device, sizeof w->device, device);
+	copy_str(w->boot_id, sizeof w->boot_id, boot_id);
+	w->deadline = deadline;
+}
+
+const char *
+window_watch_due(struct core *c, const char *device, uint64_t now)
+{
+	if (!c->batch)
+		return NULL;
+	for (size_t i = 0; i < c->batch->nwatch; i++) {
+		struct core_watch *w = &c->batch->watch[i];
+		if (w->deadline <= now && strcmp(w->device, device) == 0)
+			return w->boot_id;
+	}
+	return NULL;
+}
+
+void
+window_watch_done(struct core *c, uint64_t now)
+{
+	struct core_batch *b = c->batch;
+	size_t j = 0;
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->nwatch; i++)
+		if (b->watch[i].deadline > now)
+			b->watch[j++] = b->watch[i];
+	b->nwatch = j;
+}
+
+void
+core_flush(struct core *c)
+{
+	struct core_batch *b = c->batch;
+	if (!b)
+		return;
+	if (b->joined) {
+		bool committed = false;
+		uint64_t us = 0;
+		int rc = c->store.batch_end(c->store.ud, &committed, &us);
+		b->joined = false;
+		if (committed)
+			metrics_commit_latency(c, us);
+		if (rc < 0) {
+			/* Undone: the agents answer again when their
+			 * commands are re-published, so nothing is lost
+			 * for good. */
+			c->stats.store_errors++;
+			log_error("core.commit_failed", "changes=%zu rc=%s",
+				  b->nnotes, err_str(rc));
+			b->nnotes = 0;
+		}
+	}
+	for (size_t i = 0; i < b->nnotes; i++)
+		core_notify_change(c, b->notes[i].exec,
+				   b->notes[i].job[0] ? b->notes[i].job : NULL,
+				   b->notes[i].state);
+	b->nnotes = 0;
+	/* Served one at a time from a copy: publishing may add devices. */
+	while (b->ndevs > 0) {
+		struct core_dev d = b->devs[--b->ndevs];
+		outbox_device(c, d.id, d.republish);
+	}
+}
+
+void
+window_fini(struct core *c)
+{
+	if (!c->batch)
+		return;
+	free(c->batch->notes);
+	free(c->batch->devs);
+	free(c->batch->watch);
+	free(c->batch);
+	c->batch = NULL;
+}

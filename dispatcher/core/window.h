@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* The core's side of a loop pass: writes from the broker side and the
+ * sweep join one group commit; the state changes they make are told to
+ * the observer only after that commit; devices whose window freed or that
+ * came online are served after it too. */
+#ifndef DISPATCHER_WINDOW_H
+#define DISPATCHER_WINDOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core.h"
+
+/* Writes from here on join the pass's group commit (until leave). */
+void window_join(struct core *c);
+void window_leave(struct core *c);
+/* An applied change of execution e to `to`: told after the commit. A
+ * terminal one also frees a place in its device's window. */
+void window_note(struct core *c, const struct exec_rec *e,
+		 enum cmdbus_state to);
+/* After the commit: publish the device's waiting executions into its
+ * window, and when `republish`, send its unfinished ones again (it came
+ * online). */
+void window_device(struct core *c, const char *device, bool republish);
+/* A device came back under a new boot: runs of an older boot that have
+ * no answer by `deadline` are LOST (the sweep decides). */
+void window_watch_boot(struct core *c, const char *device, const char *boot_id,
+		       uint64_t deadline);
+/* The watch of a device whose deadline has passed, or NULL; the sweep
+ * takes it with window_watch_done. */
+const char *window_watch_due(struct core *c, const char *device, uint64_t now);
+void window_watch_done(struct core *c, uint64_t now);
+void window_fini(struct core *c);
+
+#endif

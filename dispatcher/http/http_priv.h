@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the REST adapter: the server, one request's state, the
+ * route table, and the functions its files share. http.c is the server
+ * (authentication, routing, bodies, the loop), http_handlers.c the
+ * resources, http_wait.c the requests that wait for a state change. */
+#ifndef DISPATCHER_HTTP_PRIV_H
+#define DISPATCHER_HTTP_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include "common/buf.h"
+#include "cmdbus/proto.h"
+#include "http.h"
+
+/* How often the clients of suspended requests are checked for a hang-up. */
+#define HTTP_PEEK_MS 1000u
+
+enum route_id {
+	R_HEALTH,
+	R_METRICS,
+	R_JOBS_CREATE,
+	R_JOBS_LIST,
+	R_JOB,
+	R_JOB_CANCEL,
+	R_EXEC,
+	R_EXEC_CANCEL,
+	R_EXEC_OUTPUT,
+	R_DEVICES,
+	R_DEVICE,
+	R_DEVICE_EXECS,
+	R_DEVICE_ACTION,
+};
+
+/* A path pattern is matched segment by segment; "*" matches one
+ * non-empty segment, handed to the handler as a parameter. */
+struct route {
+	const char *method;
+	const char *path;
+	const char *name; /* the pattern as metrics and logs show it */
+	bool body;	  /* reads a JSON body */
+	enum route_id id;
+};
+
+struct http {
+	struct loop *loop;
+	struct core *core;
+	struct MHD_Daemon *d;
+	int epoll_fd;
+	unsigned port;
+	/* Lower-case hex SHA-256 digests of the accepted tokens; none: no
+	 * authentication. */
+	char (*tokens)[CMDBUS_SHA256_HEX + 1];
+	size_t ntokens;
+	uint64_t max_wait_ms;
+	size_t max_waiters;
+	/* Suspended requests, oldest first. */
+	struct request *waiters, *waiters_tail;
+	size_t nwaiters;
+	uint64_t next_peek;  /* loop time of the next look at waiting clients */
+	uint64_t kick_timer; /* a pending run after resumes, when kicked */
+	bool kicked;
+	bool stopping;
+};
+
+/* One request's state between the handler's calls. */
+struct request {
+	struct MHD_Connection *conn;
+	const struct route *route;
+	char param[CMDBUS_NAME_BUF];  /* "" when the segment cannot be a name */
+	char param2[CMDBUS_NAME_BUF]; /* the second "*", likewise */
+	struct buf body;
+	bool responded;
+	/* A refusal decided from the headers alone. It is answered once the
+	 * request is complete, so that the connection can be kept; when a
+	 * body would follow it is answered at once, and MHD discards the
+	 * body and closes the connection. */
+	unsigned refuse_status;			  /* 0: none */
+	const char *refuse_code, *refuse_message; /* static */
+	char allow[128];
+	/* Waiting (http_wait.c): set at the first call, kept across
+	 * suspensions. */
+	bool waiting;		       /* a deadline was set */
+	bool suspended;		       /* in the waiters list now */
+	bool gone;		       /* its client hung up */
+	uint64_t deadline;	       /* loop time, ms */
+	char wait_exec[CMDBUS_ID_BUF]; /* resume when this one ends */
+	char wait_job[CMDBUS_ID_BUF];  /* or when this job may have */
+	struct request *wprev, *wnext;
+};
+
+/* http.c: answers. reply() takes over body (malloc'd). */
+enum MHD_Result http_reply(struct http *h, struct request *rq, unsigned status,
+			   char *body, size_t len, const char *content_type,
+			   const char *location);
+enum MHD_Result http_reply_error(struct http *h, struct request *rq,
+				 unsigned status, const char *code,
+				 const char *message, const char *field);
+/* Answers a failed use case by its return code. */
+enum MHD_Result http_reply_rc(struct http *h, struct request *rq, int rc,
+			      const struct cmdbus_diag *diag);
+
+/* http_handlers.c: answers a complete request. */
+enum MHD_Result http_dispatch(struct http *h, struct request *rq);
+
+/* http_wait.c */
+/* Suspends the request until wait_exec or wait_job changes or its
+ * deadline passes; then its handler is called again. 429 when too many
+ * wait already. */
+enum MHD_Result http_wait_suspend(struct http *h, struct request *rq);
+/* Forgets a request that is closing (from MHD's completion callback). */
+void http_wait_forget(struct http *h, struct request *rq);
+/* Resumes the requests whose deadline has passed or whose client hung up
+ * (all of them when the server stops); returns the ms until it should be
+ * called again, or UINT64_MAX. */
+uint64_t http_wait_expire(struct http *h, uint64_t now, bool all);
+/* The core's observer: resumes the requests waiting on that change. */
+void http_wait_observer(void *ud, const char *exec_id, const char *job_id,
+			enum cmdbus_state state);
+
+#endif
