@@ -415,9 +415,12 @@ class Cluster:
             ("exec_enabled", "true" if device.exec_enabled else "false"),
             ("state_dir", self.dir / ("agent-" + device.id)),
             ("kill_grace", "1s"),
+            ("shutdown_grace", "1s"),
             ("log_level", "debug"),
         ]
         lines += [("label", "%s=%s" % kv) for kv in device.labels.items()]
+        # A device's own options replace the defaults above of that name.
+        lines = [(k, v) for k, v in lines if k not in device.options]
         lines += list(device.options.items())
         return lines
 
@@ -787,3 +790,239 @@ def mqtt_pub(port, user, password, topic, payload, retain=False,
     return subprocess.run(argv, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           timeout=30).returncode
+
+
+# -- delivery and fault helpers ----------------------------------------
+
+_PROM_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+_PROM_LABEL = r"[a-zA-Z_][a-zA-Z0-9_]*"
+_PROM_TYPES = ("counter", "gauge", "histogram", "summary", "untyped")
+
+
+def parse_prometheus(text):
+    """Parses Prometheus text exposition format 0.0.4 strictly and returns
+    {series: value}, series as `name{l="v",...}` exactly as written.
+    Raises AssertionError at the first line that breaks the format: a
+    sample before its family's TYPE, a family declared twice, a bad name,
+    label or escape, a value that is not a float, a series given twice, or
+    histogram buckets that are not cumulative up to +Inf = _count."""
+    import re
+    sample_re = re.compile(
+        r"^(%s)(\{(?:%s=\"(?:[^\"\\\n]|\\[\\\"n])*\"(?:,%s=\"(?:[^\"\\\n]|"
+        r"\\[\\\"n])*\")*)?\})? (\S+)$" % (_PROM_NAME, _PROM_LABEL,
+                                         _PROM_LABEL))
+    if not text.endswith("\n"):
+        raise AssertionError("metrics text does not end with a newline")
+    types, helps, out = {}, set(), {}
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        where = "line %d %r" % (n, line)
+        if line.startswith("#"):
+            m = re.match(r"^# (HELP|TYPE) (%s) (.+)$" % _PROM_NAME, line)
+            if not m:
+                raise AssertionError("bad comment: " + where)
+            kw, name, rest = m.groups()
+            if kw == "HELP":
+                if name in helps:
+                    raise AssertionError("HELP twice: " + where)
+                helps.add(name)
+            else:
+                if name in types or rest not in _PROM_TYPES:
+                    raise AssertionError("bad or repeated TYPE: " + where)
+                types[name] = rest
+            continue
+        m = sample_re.match(line)
+        if not m:
+            raise AssertionError("bad sample: " + where)
+        name, labels, value = m.group(1), m.group(2) or "", m.group(3)
+        family = name
+        if name not in types:
+            for sfx in ("_bucket", "_sum", "_count"):
+                base = name[:-len(sfx)]
+                if name.endswith(sfx) and types.get(base) == "histogram":
+                    family = base
+        if family not in types or family not in helps:
+            raise AssertionError("sample before its HELP/TYPE: " + where)
+        if value not in ("+Inf", "-Inf", "NaN"):
+            try:
+                float(value)
+            except ValueError:
+                raise AssertionError("bad value: " + where)
+        series = name + labels
+        if series in out:
+            raise AssertionError("series twice: " + where)
+        out[series] = float(value)
+    for family, kind in types.items():
+        if kind != "histogram":
+            continue
+        buckets = [(k, v) for k, v in out.items()
+                   if k.startswith(family + "_bucket{")]
+        values = [v for _, v in buckets]
+        if values != sorted(values) or not buckets or \
+                not buckets[-1][0].endswith('le="+Inf"}') or \
+                buckets[-1][1] != out.get(family + "_count"):
+            raise AssertionError("histogram %s is not cumulative up to "
+                                 "+Inf = _count" % family)
+    return out
+
+
+def metrics(cluster):
+    """GET /metrics, strictly parsed."""
+    r = cluster.get("/metrics")
+    if r.status != 200:
+        raise AssertionError("GET /metrics: %r" % r)
+    return parse_prometheus(r.body)
+
+
+def envelope(payload):
+    """An unsigned envelope around a payload dict, as text."""
+    return json.dumps({"v": 1, "alg": "none",
+                       "payload": json.dumps(payload)})
+
+
+def wait_exec_state(cluster, exec_id, states, timeout=RESULT_DEADLINE):
+    """Polls GET /v1/executions/{id} until its state is one of `states`;
+    returns the view."""
+    states = {states} if isinstance(states, str) else set(states)
+    box = {}
+
+    def check():
+        box["e"] = cluster.get_json("/v1/executions/" + exec_id)
+        return box["e"]["state"] in states
+    try:
+        wait_until(check, timeout, "execution %s to reach %s" % (
+            exec_id, sorted(states)))
+    except AssertionError as e:
+        raise AssertionError("%s; last view: %s" % (
+            e, json.dumps(box.get("e"))[:2000]))
+    return box["e"]
+
+
+# -- talking to one agent directly, as the dispatcher would -------------
+
+
+def new_id():
+    """A fresh execution id (26 characters, like a ULID)."""
+    return secrets.token_hex(13).upper()
+
+
+def envelope(payload):
+    """An unsigned envelope around a payload (a dict or exact text)."""
+    if not isinstance(payload, str):
+        payload = json.dumps(payload, separators=(",", ":"))
+    return json.dumps({"v": 1, "alg": "none", "payload": payload},
+                      separators=(",", ":"))
+
+
+def command(cid, device, action, args, timeout_ms=30000, idempotent=False,
+            stream=False, iat=None, exp=None, max_output=None):
+    """An unsigned command envelope; iat and exp in ms (default now and
+    now + 1 h)."""
+    now = int(time.time() * 1000)
+    p = {"type": "command", "id": cid, "device": device,
+         "iat": now if iat is None else iat,
+         "exp": now + 3600000 if exp is None else exp,
+         "timeout_ms": timeout_ms, "action": action, "args": args,
+         "idempotent": idempotent, "stream": stream}
+    if max_output is not None:
+        p["max_output"] = max_output
+    return envelope(p)
+
+
+def cancel(cid, device, exp_ms=60000):
+    now = int(time.time() * 1000)
+    return envelope({"type": "cancel", "id": cid, "device": device,
+                     "iat": now, "exp": now + exp_ms})
+
+
+class AgentLink:
+    """A broker and one agent of a Cluster, without a dispatcher: commands
+    go out with mosquitto_pub under the dispatcher's credentials and
+    everything the agent says is collected with mosquitto_sub."""
+
+    def __init__(self, cluster, device_id, start=True):
+        self.c = cluster
+        self.device = device_id
+        if self.c.broker is None:
+            self.c.start_broker()
+        self.sub = MqttSub(self.c.broker_port, DISPATCHER_USER,
+                           self.c.dispatcher_password,
+                           ["%s/%s/result" % (PREFIX, device_id),
+                            "%s/%s/status" % (PREFIX, device_id)],
+                           protocol=self.c.protocol).wait_subscribed()
+        self.onlines = 0
+        if start:
+            self.c.start_agent(device_id)
+            self.wait_online()
+
+    def close(self):
+        self.sub.close()
+
+    def publish_raw(self, payload, device=None):
+        topic = "%s/%s/cmd" % (PREFIX, device or self.device)
+        if len(payload) < 100000:
+            rc = mqtt_pub(self.c.broker_port, DISPATCHER_USER,
+                          self.c.dispatcher_password, topic, payload,
+                          protocol=self.c.protocol)
+        else:
+            # Too long for one argv element: from a file.
+            path = self.c.dir / "big-message"
+            path.write_text(payload)
+            rc = subprocess.run(
+                [MOSQUITTO_PUB, "-h", "127.0.0.1", "-p",
+                 str(self.c.broker_port), "-u", DISPATCHER_USER, "-P",
+                 self.c.dispatcher_password, "-t", topic, "-q", "1",
+                 "-f", str(path),
+                 "-V", "5" if self.c.protocol == 5 else "311"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, timeout=30).returncode
+        if rc != 0:
+            raise AssertionError("mosquitto_pub failed: %d" % rc)
+
+    def publish(self, env):
+        self.publish_raw(env)
+
+    def _decoded(self):
+        out = []
+        for topic, text in self.sub.messages():
+            try:
+                env = json.loads(text)
+                out.append((topic, text, json.loads(env["payload"])))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def wait_online(self, timeout=START_DEADLINE):
+        """Waits for an online status newer than the last one waited for."""
+        def count():
+            return sum(1 for _, _, p in self._decoded()
+                       if p.get("type") == "status" and p.get("online"))
+        wait_until(lambda: count() > self.onlines, timeout,
+                   "an online status of %s" % self.device)
+        self.onlines = count()
+
+    def raw_results(self, cid):
+        return [t for _, t, p in self._decoded()
+                if p.get("type") == "result" and p.get("id") == cid]
+
+    def results(self, cid):
+        return [p for _, _, p in self._decoded()
+                if p.get("type") == "result" and p.get("id") == cid]
+
+    def reports(self, cid, state=None):
+        return [p for _, _, p in self._decoded()
+                if p.get("type") == "report" and p.get("id") == cid
+                and (state is None or p.get("state") == state)]
+
+    def outputs(self, cid):
+        return [p for _, _, p in self._decoded()
+                if p.get("type") == "output" and p.get("id") == cid]
+
+    def wait_results(self, cid, n=1, timeout=RESULT_DEADLINE):
+        wait_until(lambda: len(self.results(cid)) >= n, timeout,
+                   "%d result(s) for %s" % (n, cid))
+        return self.results(cid)
+
+    def wait_report(self, cid, state, timeout=RESULT_DEADLINE):
+        wait_until(lambda: self.reports(cid, state), timeout,
+                   "a %s report for %s" % (state, cid))
+        return self.reports(cid, state)[-1]

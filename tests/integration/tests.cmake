@@ -61,7 +61,31 @@ if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent)
   cmdbus_integration_test(e2e PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(rejects PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(restart PROGRAMS TIMEOUT 300)
+  cmdbus_integration_test(rest_api PROGRAMS TIMEOUT 300)
+  cmdbus_integration_test(delivery PROGRAMS TIMEOUT 300)
+  cmdbus_integration_test(faults PROGRAMS TIMEOUT 300)
+  cmdbus_integration_test(agent_journal PROGRAMS TIMEOUT 300)
+  cmdbus_integration_test(agent_faults PROGRAMS TIMEOUT 300)
 else()
   message(STATUS "cmdbus-dispatcher or cmdbus-agent not defined: "
                  "end-to-end tests not registered")
+endif()
+
+# Catalog actions, shell and SIGHUP; the run-as helper from the build.
+if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent AND TARGET cmdbus-runas)
+  cmdbus_integration_test(agent_catalog PROGRAMS TIMEOUT 180)
+  set_property(TEST integration.agent_catalog APPEND PROPERTY ENVIRONMENT
+    CMDBUS_RUNAS=$<TARGET_FILE:cmdbus-runas>)
+endif()
+
+# The agent over TLS and mutual TLS (certificates made with openssl).
+if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent)
+  cmdbus_integration_test(agent_tls PROGRAMS TIMEOUT 180)
+endif()
+
+# The library example of docs/examples, run against the real programs.
+if(TARGET cmdbus-dispatcher AND TARGET example_firmware_agent)
+  cmdbus_integration_test(library_example PROGRAMS TIMEOUT 180)
+  set_property(TEST integration.library_example APPEND PROPERTY ENVIRONMENT
+    CMDBUS_EXAMPLE_FIRMWARE_AGENT=$<TARGET_FILE:example_firmware_agent>)
 endif()
