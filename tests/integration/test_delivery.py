@@ -193,6 +193,25 @@ class Delivery(ClusterTestCase):
         self.assertTrue(any(k.startswith("cmdbus_http_requests_total{")
                             and 'status="201"' in k for k in m), m)
 
+    def test_device_stale_without_heartbeats_and_fresh_after_a_status(self):
+        # The agents' heartbeat is 30 s; a status older than
+        # device_stale_after marks the device stale though it is online.
+        c = self.start(Device("dev-1"), device_stale_after="1s")
+        view = c.get_json("/v1/devices/dev-1")
+        self.assertTrue(view["online"], view)
+        self.assertNotIn("stale", view)
+        wait_until(lambda: c.get_json("/v1/devices/dev-1").get("stale"),
+                   10, "dev-1 to turn stale")
+        listed = c.get_json("/v1/devices")["devices"]
+        self.assertEqual([d.get("stale") for d in listed], [True], listed)
+        # A new status (the agent restarts and says it is online) makes
+        # it fresh again.
+        c.stop_agent("dev-1")
+        c.start_agent("dev-1")
+        c.wait_online(["dev-1"])
+        view = c.get_json("/v1/devices/dev-1")
+        self.assertTrue(view["online"], view)
+        self.assertNotIn("stale", view)
 
 if __name__ == "__main__":
     unittest.main()
