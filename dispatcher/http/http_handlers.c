@@ -148,21 +148,6 @@ struct label_args {
 	bool bad;
 };
 
-static bool
-label_part(const char *s, size_t n)
-{
-	if (n < 1 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
-			return false;
-	}
-	return true;
-}
-
 static enum MHD_Result
 on_label(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -171,16 +156,20 @@ on_label(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 	if (strcmp(key, "label") != 0)
 		return MHD_YES;
 	const char *colon = value ? strchr(value, ':') : NULL;
-	if (!colon || la->n == QUERY_MAX_LABELS ||
-	    !label_part(value, (size_t)(colon - value)) ||
-	    !label_part(colon + 1, strlen(colon + 1))) {
+	size_t kl = colon ? (size_t)(colon - value) : 0;
+	if (!colon || la->n == QUERY_MAX_LABELS || kl > CMDBUS_NAME_MAX ||
+	    strlen(colon + 1) > CMDBUS_NAME_MAX) {
 		la->bad = true;
 		return MHD_NO;
 	}
-	size_t kl = (size_t)(colon - value);
 	memcpy(la->buf[la->n][0], value, kl);
 	la->buf[la->n][0][kl] = '\0';
 	snprintf(la->buf[la->n][1], CMDBUS_NAME_BUF, "%s", colon + 1);
+	if (!cmdbus_valid_label(la->buf[la->n][0]) ||
+	    !cmdbus_valid_label(la->buf[la->n][1])) {
+		la->bad = true;
+		return MHD_NO;
+	}
 	for (size_t i = 0; i < la->n; i++)
 		if (strcmp(la->buf[i][0], la->buf[la->n][0]) == 0) {
 			la->bad = true; /* a key twice matches nothing */

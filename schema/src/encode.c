@@ -92,3 +92,23 @@ schema_enc_finish(struct sbuf *b, int rc, char **out, size_t *outlen)
 	}
 	return schema_sbuf_steal(b, out, outlen);
 }
+
+void
+schema_enc_bytes(struct sbuf *b, const char *name,
+		 const struct cmdbus_bytes *by)
+{
+	const char *p = by->data ? by->data : "";
+	size_t n = by->data ? by->len : 0;
+	char k[32];
+
+	if (schema_utf8_valid(p, n) && !schema_bytes_have_nul(p, n)) {
+		schema_enc_key(b, name);
+		schema_json_write_string(b, p, n);
+		return;
+	}
+	snprintf(k, sizeof(k), "%s_b64", name);
+	schema_enc_key(b, k);
+	schema_sbuf_putc(b, '"');
+	schema_b64_encode(b, p, n);
+	schema_sbuf_putc(b, '"');
+}

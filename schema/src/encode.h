@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmdbus/msg.h"
 #include "json.h"
 
 /* The comma (unless the object just opened) and "key":. */
@@ -21,6 +22,10 @@ void schema_enc_str(struct sbuf *b, const char *k, const char *v);
 void schema_enc_text(struct sbuf *b, const char *k, const char *v);
 void schema_enc_u64(struct sbuf *b, const char *k, uint64_t v);
 void schema_enc_bool(struct sbuf *b, const char *k, bool v);
+/* Bytes as the member `k` when they are UTF-8 without NUL, else as
+ * `k_b64` in base64: text stays readable and any bytes still travel. */
+void schema_enc_bytes(struct sbuf *b, const char *k,
+		      const struct cmdbus_bytes *by);
 /* "error":{"code":...,"message":...} (NULL message: ""). Both are
  * written as text: a message is for humans and may come from anywhere
  * (errno text, a path, a database), so it is made valid rather than

@@ -18,26 +18,6 @@
 #include "encode.h"
 #include "msg_priv.h"
 
-/* NAME as text, or NAME_b64 when the bytes are not UTF-8 without NUL. */
-static void
-kbytes(struct sbuf *b, const char *name, const struct cmdbus_bytes *by)
-{
-	const char *p = by->data ? by->data : "";
-	size_t n = by->data ? by->len : 0;
-	char k[32];
-
-	if (schema_utf8_valid(p, n) && !schema_bytes_have_nul(p, n)) {
-		schema_enc_key(b, name);
-		schema_json_write_string(b, p, n);
-		return;
-	}
-	snprintf(k, sizeof(k), "%s_b64", name);
-	schema_enc_key(b, k);
-	schema_sbuf_putc(b, '"');
-	schema_b64_encode(b, p, n);
-	schema_sbuf_putc(b, '"');
-}
-
 static int
 enc_command(struct sbuf *b, const struct cmdbus_command *c)
 {
@@ -109,7 +89,7 @@ enc_output(struct sbuf *b, const struct cmdbus_output *o)
 	schema_enc_str(b, "device", o->device);
 	schema_enc_str(b, "stream", o->is_stderr ? "stderr" : "stdout");
 	schema_enc_u64(b, "seq", o->seq);
-	kbytes(b, "data", &o->data);
+	schema_enc_bytes(b, "data", &o->data);
 	return 0;
 }
 
@@ -127,8 +107,8 @@ enc_result(struct sbuf *b, const struct cmdbus_result *r)
 	if (r->has_signal)
 		schema_enc_u64(b, "signal", r->signal);
 	if (r->has_streams) {
-		kbytes(b, "stdout", &r->out.kept);
-		kbytes(b, "stderr", &r->err.kept);
+		schema_enc_bytes(b, "stdout", &r->out.kept);
+		schema_enc_bytes(b, "stderr", &r->err.kept);
 		schema_enc_bool(b, "stdout_truncated", r->out.truncated);
 		schema_enc_bool(b, "stderr_truncated", r->err.truncated);
 		schema_enc_u64(b, "stdout_bytes", r->out.bytes);

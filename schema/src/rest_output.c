@@ -10,25 +10,6 @@
 #include "encode.h"
 #include "msg_priv.h"
 
-static void
-kbytes(struct sbuf *b, const char *name, const struct cmdbus_bytes *by)
-{
-	const char *p = by->data ? by->data : "";
-	size_t n = by->data ? by->len : 0;
-	char k[32];
-
-	if (schema_utf8_valid(p, n) && !schema_bytes_have_nul(p, n)) {
-		schema_enc_key(b, name);
-		schema_json_write_string(b, p, n);
-		return;
-	}
-	snprintf(k, sizeof(k), "%s_b64", name);
-	schema_enc_key(b, k);
-	schema_sbuf_putc(b, '"');
-	schema_b64_encode(b, p, n);
-	schema_sbuf_putc(b, '"');
-}
-
 int
 cmdbus_output_view_encode(const char *id, enum cmdbus_state state,
 			  const char *result_json, char **out, size_t *outlen)
@@ -56,8 +37,8 @@ cmdbus_output_view_encode(const char *id, enum cmdbus_state state,
 	schema_enc_text(&b, "id", id);
 	schema_enc_str(&b, "state", st);
 	schema_enc_bool(&b, "final", cmdbus_state_is_terminal(state));
-	kbytes(&b, "stdout", &o->kept);
-	kbytes(&b, "stderr", &e->kept);
+	schema_enc_bytes(&b, "stdout", &o->kept);
+	schema_enc_bytes(&b, "stderr", &e->kept);
 	schema_enc_bool(&b, "stdout_truncated", o->truncated);
 	schema_enc_bool(&b, "stderr_truncated", e->truncated);
 	schema_enc_u64(&b, "stdout_bytes", o->bytes);
