@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The body of POST /v1/devices/{id}/actions/{action}, decoded into the
  * one-device job request it stands for, and the canonical form of a job
- * request whose SHA-256 an idempotency key is bound to. */
+ * request whose SHA-256 an idempotency key is bound to: defaults applied,
+ * object members sorted by key. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,127 @@ cmdbus_action_call_decode(const char *body, size_t len, const char *device,
 				   decode_call, out);
 }
 
+static int
+cmp_member(const void *a, const void *b)
+{
+	const cJSON *const *x = a, *const *y = b;
+
+	/* Keys never hold NUL and are unique in a strictly parsed object,
+	 * so byte order is a total order (UTF-8 byte order is code point
+	 * order). */
+	return strcmp((*x)->string, (*y)->string);
+}
+
+/* Writes n as the canonical writer would, but with the members of every
+ * object, at any depth, in byte order of their keys: JSON gives member
+ * order no meaning, so {"a":1,"b":2} and {"b":2,"a":1} must hash the
+ * same. Arrays keep their order, which does mean something (argv). The
+ * tree comes from the strict parser, whose depth bound bounds the
+ * recursion. 0, -EINVAL, -ENOMEM. */
+static int
+write_sorted(struct sbuf *b, const cJSON *n)
+{
+	const cJSON **m, *c;
+	size_t count = 0, i = 0;
+	int rc = 0;
+
+	if (cJSON_IsArray(n)) {
+		schema_sbuf_putc(b, '[');
+		for (c = n->child; c && rc == 0; c = c->next) {
+			if (c != n->child)
+				schema_sbuf_putc(b, ',');
+			rc = write_sorted(b, c);
+		}
+		schema_sbuf_putc(b, ']');
+		return rc < 0 ? rc : b->err;
+	}
+	if (!cJSON_IsObject(n))
+		return schema_json_write(n, b);
+	for (c = n->child; c; c = c->next)
+		count++;
+	if (count == 0) {
+		schema_sbuf_puts(b, "{}");
+		return b->err;
+	}
+	m = calloc(count, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (c = n->child; c; c = c->next) {
+		if (!c->string) {
+			free(m);
+			return -EINVAL;
+		}
+		m[i++] = c;
+	}
+	qsort(m, count, sizeof(*m), cmp_member);
+	schema_sbuf_putc(b, '{');
+	for (i = 0; i < count && rc == 0; i++) {
+		if (i)
+			schema_sbuf_putc(b, ',');
+		schema_json_write_string(b, m[i]->string, strlen(m[i]->string));
+		schema_sbuf_putc(b, ':');
+		rc = write_sorted(b, m[i]);
+	}
+	schema_sbuf_putc(b, '}');
+	free(m);
+	return rc < 0 ? rc : b->err;
+}
+
+/* The args text, parsed strictly and written with sorted keys. A decoded
+ * request's args always parse; text that does not (a request filled in
+ * by hand) is written as it is: not being JSON, it cannot collide with
+ * any sorted form. 0 or -ENOMEM (a parsed tree never gives -EINVAL). */
+static int
+write_args_sorted(struct sbuf *b, const char *args_json)
+{
+	const char *text = args_json ? args_json : "{}";
+	struct json_err jerr;
+	cJSON *root = NULL;
+	int rc;
+
+	rc = schema_json_parse(text, strlen(text), &root, &jerr);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0) {
+		schema_sbuf_puts(b, text);
+		return b->err;
+	}
+	rc = write_sorted(b, root);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int
+cmp_label(const void *a, const void *b)
+{
+	const struct cmdbus_label *const *x = a, *const *y = b;
+
+	return strcmp((*x)->key, (*y)->key);
+}
+
+/* target.labels with its keys sorted, like any other object. */
+static int
+write_labels_sorted(struct sbuf *b, const struct cmdbus_label *labels, size_t n)
+{
+	const struct cmdbus_label **l = NULL;
+
+	if (n) {
+		l = calloc(n, sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			l[i] = &labels[i];
+		qsort(l, n, sizeof(*l), cmp_label);
+	}
+	schema_enc_key(b, "labels");
+	schema_sbuf_putc(b, '{');
+	for (size_t i = 0; i < n; i++)
+		schema_enc_str(b, l[i]->key, l[i]->value);
+	schema_sbuf_putc(b, '}');
+	free(l);
+	return b->err;
+}
+
 static void
 write_rollout(struct sbuf *b, const struct cmdbus_rollout *ro)
 {
@@ -88,10 +210,11 @@ cmdbus_job_request_sha256(const struct cmdbus_job_request *r,
 	struct sbuf b;
 	char *text = NULL;
 	size_t len = 0;
-	int rc;
+	int rc = 0;
 
-	/* Defaults are applied and the idempotency key itself is left out,
-	 * so that two bodies that ask for the same thing hash the same. */
+	/* Defaults are applied, the idempotency key itself is left out and
+	 * object members are sorted by key, so that two bodies that ask for
+	 * the same thing hash the same. */
 	schema_sbuf_init(&b);
 	schema_sbuf_putc(&b, '{');
 	schema_enc_key(&b, "target");
@@ -109,12 +232,7 @@ cmdbus_job_request_sha256(const struct cmdbus_job_request *r,
 		schema_sbuf_putc(&b, ']');
 		break;
 	case CMDBUS_TARGET_LABELS:
-		schema_enc_key(&b, "labels");
-		schema_sbuf_putc(&b, '{');
-		for (size_t i = 0; i < r->nlabels; i++)
-			schema_enc_str(&b, r->labels[i].key,
-				       r->labels[i].value);
-		schema_sbuf_putc(&b, '}');
+		rc = write_labels_sorted(&b, r->labels, r->nlabels);
 		break;
 	case CMDBUS_TARGET_ALL:
 		schema_enc_bool(&b, "all", true);
@@ -123,14 +241,15 @@ cmdbus_job_request_sha256(const struct cmdbus_job_request *r,
 	schema_sbuf_putc(&b, '}');
 	schema_enc_str(&b, "action", r->action);
 	schema_enc_key(&b, "args");
-	schema_sbuf_puts(&b, r->args_json ? r->args_json : "{}");
+	if (rc == 0)
+		rc = write_args_sorted(&b, r->args_json);
 	schema_enc_u64(&b, "timeout_ms", r->timeout_ms);
 	schema_enc_u64(&b, "ttl_ms", r->ttl_ms);
 	schema_enc_bool(&b, "stream", r->stream);
 	if (r->rollout.present)
 		write_rollout(&b, &r->rollout);
 	schema_sbuf_putc(&b, '}');
-	rc = schema_enc_finish(&b, 0, &text, &len);
+	rc = schema_enc_finish(&b, rc, &text, &len);
 	if (rc < 0)
 		return rc;
 	cmdbus_sha256_hex(text, len, hex);

@@ -88,9 +88,11 @@ class Faults(ClusterTestCase):
         c.dispatcher_options["db_path"] = mnt / "dispatcher.db"
         c.start()
         done = c.wait_job(c.submit("ping", ["dev-1"])["id"])
-        # Fill the file system.
+        # Fill the file system. Unbuffered: a buffered file would still
+        # hold the bytes of the write that found the disk full and fail
+        # again when closed, depending on how much room the database left.
         filler = mnt / "filler"
-        with open(filler, "wb") as f:
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)

@@ -2,7 +2,9 @@
 /* The SQLite store against real databases (a temp file, or :memory:):
  * migration from empty, round trips of every record, compare-and-set
  * that never leaves a terminal state, job completion in the same
- * transaction, label matching, and data kept across a reopen. */
+ * transaction, label matching, data kept across a reopen, and an older
+ * database migrated. SQLite is reached directly only to make a database
+ * as an older release left it and to ask how the new schema is used. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -452,6 +455,109 @@ test_reopen_keeps_data(void **state)
 	device_rec_fini(&d);
 }
 
+/* Runs SQL on the database file outside the store; fails the test with
+ * SQLite's message when it does not run. */
+static void
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+	sqlite3_close(db);
+}
+
+/* The query plan of `sql` on the database file, one detail per line. */
+static void
+raw_plan(const char *path, const char *sql, char *out, size_t outlen)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char q[512];
+	size_t n = 0;
+
+	snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW && n < outlen) {
+		const unsigned char *d = sqlite3_column_text(st, 3);
+		int k = snprintf(out + n, outlen - n, "%s\n",
+				 d ? (const char *)d : "");
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The question asked at every execution's end: does its job still have
+ * an unfinished execution? (The NOT EXISTS of job completion.) */
+#define JOB_UNFINISHED_SQL                                                     \
+	"SELECT 1 FROM executions x WHERE x.job = ?1 AND x.state IN"           \
+	" ('QUEUED','PUBLISHED','DELIVERED','RUNNING')"
+
+static void
+test_migration_from_v2(void **state)
+{
+	struct fx *f = *state;
+	struct exec_list l;
+	struct job_rec j;
+	char plan[1024];
+
+	/* A version 2 database with a running job in it: version 3 only
+	 * added executions_job_state, so dropping it gives exactly what a
+	 * version 2 dispatcher left on disk. */
+	two_execs(f);
+	store_close(f->s);
+	f->s = NULL;
+	raw_exec(f->path, "DROP INDEX executions_job_state;"
+			  "PRAGMA user_version=2;");
+	raw_plan(f->path, JOB_UNFINISHED_SQL, plan, sizeof plan);
+	assert_null(strstr(plan, "executions_job_state"));
+
+	open_store(f);
+	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	/* The completion check now probes (job, state) in the index alone. */
+	raw_plan(f->path, JOB_UNFINISHED_SQL, plan, sizeof plan);
+	if (!strstr(plan, "COVERING INDEX executions_job_state (job=? AND "
+			  "state=?)"))
+		fail_msg("plan: %s", plan);
+
+	/* The data came through, and jobs still complete. */
+	assert_int_equal(f->p.job_executions(f->p.ud, JOB, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[1].device, "dev-2");
+	exec_list_fini(&l);
+	struct exec_change done = {.id = EX1,
+				   .from = CMDBUS_STATE_QUEUED,
+				   .to = CMDBUS_STATE_EXPIRED,
+				   .at = 5000,
+				   .error_code = "expired",
+				   .complete_job = true};
+	assert_int_equal(f->p.exec_change(f->p.ud, &done), 0);
+	assert_int_equal(f->p.job_get(f->p.ud, JOB, &j), 0);
+	assert_int_equal(j.state, CMDBUS_JOB_RUNNING);
+	job_rec_fini(&j);
+	done.id = EX2;
+	assert_int_equal(f->p.exec_change(f->p.ud, &done), 0);
+	assert_int_equal(f->p.job_get(f->p.ud, JOB, &j), 0);
+	assert_int_equal(j.state, CMDBUS_JOB_COMPLETED);
+	job_rec_fini(&j);
+
+	/* Reopening a current database migrates nothing more. */
+	store_close(f->s);
+	f->s = NULL;
+	open_store(f);
+	assert_int_equal(store_schema_version(f->s), 3);
+}
+
 static void
 test_open_failure_reports(void **state)
 {
@@ -480,6 +586,7 @@ main(void)
 	    T(test_unfinished_list),
 	    T(test_devices),
 	    T(test_reopen_keeps_data),
+	    T(test_migration_from_v2),
 	    cmocka_unit_test(test_open_failure_reports),
 	};
 #undef T

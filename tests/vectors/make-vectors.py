@@ -628,7 +628,7 @@ rest_invalid("body-duplicate-key", canon(job)[:-1] + ',"action":"ping"}',
 rest_invalid("body-not-object", "[]", "", "yes")
 
 # Views, as the dispatcher encodes them (checked byte for byte by
-# test_schema_rest, and against their schemas).
+# test_schema_rest_views, and against their schemas).
 result_doc = json.loads(p_res)
 execution = {"id": ID, "job": JOB, "device": "dev-1", "action": "exec",
              "state": "SUCCEEDED", "created_at": IAT - 100,
@@ -658,7 +658,7 @@ rest_valid("error-body", {"error": {"code": "malformed",
                                     "field": "target.devices[2]"}},
            "rest-error")
 # A device as the dispatcher shows it after the status-online payload
-# (test_schema_rest builds it from that vector), and one only ever seen
+# (test_schema_rest_devices builds it from that vector), and one only ever seen
 # through its will.
 device = {"id": "dev-1", "online": True, "last_seen": IAT + 40,
           "boot_id": BOOT}
@@ -681,7 +681,7 @@ rest_valid("health-unavailable", {"status": "unavailable", "database": True,
                                   "broker": False}, "rest-health")
 
 # Pages of the REST lists and the other views of the full API (checked
-# byte for byte by test_schema_rest, and against their schemas).
+# byte for byte by test_schema_rest_views, and against their schemas).
 job_summary = {"id": JOB, "state": "COMPLETED", "action": "exec",
                "args": {"argv": ["uname", "-a"]}, "timeout_ms": 30000,
                "ttl_ms": 86400000, "stream": False, "created_at": IAT - 100,

@@ -80,9 +80,19 @@ static const char schema_v2[] =
     " WHERE idempotency_key IS NOT NULL;"
     "CREATE INDEX executions_device_id ON executions(device, id);";
 
+/* Version 3: "does this job still have unfinished executions", asked at
+ * every execution's end (job completion, a job cancel ending), probes
+ * (job, state) directly; with executions_job alone it read every
+ * execution row of the job, so a job on N devices cost O(N^2) to finish.
+ * It also covers the per-job counts of the job view. */
+static const char schema_v3[] =
+    "CREATE INDEX executions_job_state ON executions(job, state);";
+
 /* Migrations in order: migrations[i] takes version i to i+1. */
-static const char *const migrations[] = {schema_v1, schema_v2};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+_Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
 
 #define UNFINISHED "('QUEUED','PUBLISHED','DELIVERED','RUNNING')"
 #define EXEC_COLUMNS                                                           \

@@ -77,8 +77,9 @@ int cmdbus_action_call_decode(const char *body, size_t len, const char *device,
 			      struct cmdbus_diag *diag);
 
 /* The lower-case hex SHA-256 of the request's canonical form (defaults
- * applied, the idempotency key left out), which an idempotency key is
- * bound to. 0 or -ENOMEM. */
+ * applied, the idempotency key left out, object members sorted by key at
+ * every depth so that member order does not matter; arrays keep their
+ * order), which an idempotency key is bound to. 0 or -ENOMEM. */
 int cmdbus_job_request_sha256(const struct cmdbus_job_request *r,
 			      char hex[CMDBUS_SHA256_HEX + 1]);
 
