@@ -149,3 +149,13 @@ name_list_fini(struct name_list *l)
 	l->v = NULL;
 	l->n = 0;
 }
+
+void
+chunk_list_fini(struct chunk_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].data.data);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}

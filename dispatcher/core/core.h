@@ -41,23 +41,25 @@ struct core_stats {
 	uint64_t dropped;	 /* of those, dropped for any reason below */
 	uint64_t drop_too_large, drop_topic, drop_envelope, drop_payload,
 	    drop_type, drop_unknown, drop_device, drop_sha;
-	uint64_t duplicates;   /* reports that changed nothing */
-	uint64_t late_results; /* results for a finished execution */
-	uint64_t stale_status; /* offline statuses of an older run */
-	uint64_t outputs;      /* output chunks (not kept yet) */
-	uint64_t store_errors; /* writes that failed */
-	uint64_t retries;      /* re-publishes of a sent command */
-	uint64_t results;      /* results recorded as an execution's end */
-	uint64_t timed_out;    /* declared TIMED_OUT by the sweep */
-	uint64_t lost;	       /* declared LOST by the sweep */
+	uint64_t duplicates;	 /* reports that changed nothing */
+	uint64_t late_results;	 /* results for a finished execution */
+	uint64_t stale_status;	 /* offline statuses of an older run */
+	uint64_t outputs;	 /* output chunks of a known execution */
+	uint64_t output_dropped; /* of those, duplicates or past the cap */
+	uint64_t store_errors;	 /* writes that failed */
+	uint64_t retries;	 /* re-publishes of a sent command */
+	uint64_t results;	 /* results recorded as an execution's end */
+	uint64_t timed_out;	 /* declared TIMED_OUT by the sweep */
+	uint64_t lost;		 /* declared LOST by the sweep */
 	uint64_t pruned_execs, pruned_jobs; /* removed by retention */
 };
 
 #define CORE_MID_SLOTS 65536u /* MQTT message ids are 16 bits */
 
 /* Told of every committed state change of an execution (job_id may be
- * NULL when the caller does not have it at hand); the REST adapter wakes
- * the requests waiting on it. Must not call back into the core's write
+ * NULL when the caller does not have it at hand), and of committed new
+ * live output with its current state; the REST adapter wakes the
+ * requests waiting on it. Must not call back into the core's write
  * paths. */
 typedef void core_observer_fn(void *ud, const char *exec_id, const char *job_id,
 			      enum cmdbus_state state);

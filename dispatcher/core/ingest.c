@@ -187,6 +187,36 @@ on_result(struct core *c, const char *topic, const char *topic_device,
 	}
 }
 
+/* A live output chunk: kept (a duplicate seq once) for the output view
+ * and its followers, who are woken after the commit. Chunks are never
+ * required: the result carries the output whatever happens here. */
+static void
+on_output(struct core *c, const char *topic, const char *topic_device,
+	  const struct cmdbus_output *o)
+{
+	struct exec_rec e;
+	bool stored = false;
+
+	if (load_checked(c, topic, topic_device, o->id, o->device, "", &e) != 0)
+		return;
+	c->stats.outputs++;
+	if (c->store.output_put) {
+		int rc =
+		    c->store.output_put(c->store.ud, e.id, o->is_stderr, o->seq,
+					o->data.data, o->data.len, &stored);
+		if (rc < 0)
+			store_failed(c, "output", e.id, rc);
+		else if (!stored)
+			c->stats.output_dropped++;
+	}
+	log_debug("exec.output", "exec=%s device=%s stream=%s seq=%llu kept=%d",
+		  e.id, e.device, o->is_stderr ? "stderr" : "stdout",
+		  (unsigned long long)o->seq, stored);
+	if (stored)
+		window_output(c, &e);
+	exec_rec_fini(&e);
+}
+
 /* The parts of a status that devices show, as the JSON text stored with
  * them. */
 static int
@@ -367,17 +397,7 @@ ingest_one(struct core *c, const char *topic, const void *payload, size_t len)
 		on_result(c, topic, device, &m.u.result, env.payload);
 		break;
 	case CMDBUS_MSG_OUTPUT:
-		/* Output chunks are not kept in this version; the result
-		 * carries the output. */
-		if (strcmp(m.u.output.device, device) != 0) {
-			drop(c, &c->stats.drop_device, "wrong_device", topic,
-			     m.u.output.id, m.u.output.device);
-			break;
-		}
-		c->stats.outputs++;
-		log_debug("exec.output", "exec=%s device=%s seq=%llu",
-			  m.u.output.id, device,
-			  (unsigned long long)m.u.output.seq);
+		on_output(c, topic, device, &m.u.output);
 		break;
 	case CMDBUS_MSG_STATUS:
 		if (strcmp(m.u.status.device, device) != 0) {

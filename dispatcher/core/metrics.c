@@ -185,8 +185,11 @@ render_counters(struct buf *b, const struct core_stats *s)
 	  s->duplicates);
 	C("cmdbus_stale_status_total", "Status messages of an older run.",
 	  s->stale_status);
-	C("cmdbus_output_chunks_total", "Live output chunks received.",
-	  s->outputs);
+	C("cmdbus_output_chunks_total",
+	  "Live output chunks of known executions.", s->outputs);
+	C("cmdbus_output_chunks_dropped_total",
+	  "Live output chunks not kept: duplicates or past the cap.",
+	  s->output_dropped);
 	C("cmdbus_store_errors_total", "Database writes that failed.",
 	  s->store_errors);
 	C("cmdbus_pruned_executions_total",

@@ -95,6 +95,21 @@ struct name_list {
 	size_t n;
 };
 
+/* A live output chunk as stored. */
+struct chunk_rec {
+	uint64_t seq;
+	struct cmdbus_bytes data; /* owned */
+};
+
+struct chunk_list {
+	struct chunk_rec *v; /* owned array */
+	size_t n;
+};
+
+/* What is kept of live output per execution and stream, at most: the
+ * protocol's cap on max_output. */
+#define STORE_OUTPUT_CAP 65536u
+
 /* A command payload to store for an execution at its first publish. */
 struct exec_command {
 	const char *id;
@@ -209,6 +224,18 @@ struct store_port {
 	 * than COMPLETED); when none of its executions is unfinished it
 	 * ends at once. */
 	int (*job_cancel)(void *ud, const char *job, uint64_t at);
+
+	/* Live output (store_output.c); both may be NULL: chunks are then
+	 * not kept. Stores one chunk of an execution's stream, joining the
+	 * group commit; *stored is false when that seq is there already or
+	 * the chunk would take the stream past STORE_OUTPUT_CAP bytes.
+	 * Chunks go with their execution. */
+	int (*output_put)(void *ud, const char *exec, bool is_stderr,
+			  uint64_t seq, const void *data, size_t len,
+			  bool *stored);
+	/* The chunks of one stream with seq >= from, by seq. */
+	int (*output_get)(void *ud, const char *exec, bool is_stderr,
+			  uint64_t from, struct chunk_list *out);
 };
 
 /* The bus port. */
@@ -231,5 +258,6 @@ void exec_list_fini(struct exec_list *l);
 void device_rec_fini(struct device_rec *d);
 void device_list_fini(struct device_list *l);
 void name_list_fini(struct name_list *l);
+void chunk_list_fini(struct chunk_list *l);
 
 #endif

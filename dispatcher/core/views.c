@@ -185,27 +185,6 @@ views_execution_state(struct core *c, const char *id, enum cmdbus_state *state)
 }
 
 int
-views_output(struct core *c, const char *id, bool *final, char **out,
-	     size_t *outlen)
-{
-	struct exec_rec e;
-
-	*out = NULL;
-	*final = false;
-	if (!cmdbus_valid_id(id))
-		return -ERR_NOT_FOUND;
-	memset(&e, 0, sizeof e);
-	int rc = c->store.exec_get(c->store.ud, id, &e);
-	if (rc == 0) {
-		*final = cmdbus_state_is_terminal(e.state);
-		rc = cmdbus_output_view_encode(e.id, e.state, e.result, out,
-					       outlen);
-	}
-	exec_rec_fini(&e);
-	return rc;
-}
-
-int
 views_health(struct core *c, bool *healthy, char **out, size_t *outlen)
 {
 	bool db = c->store.check(c->store.ud) == 0;

@@ -29,9 +29,6 @@ int views_device_encode(const struct core *c, const struct device_rec *d,
 int views_job_done(struct core *c, const char *id, bool *done);
 int views_execution_state(struct core *c, const char *id,
 			  enum cmdbus_state *state);
-/* GET /v1/executions/{id}/output from the stored result. */
-int views_output(struct core *c, const char *id, bool *final, char **out,
-		 size_t *outlen);
 int views_health(struct core *c, bool *healthy, char **out, size_t *outlen);
 
 #endif

@@ -112,6 +112,32 @@ window_note(struct core *c, const struct exec_rec *e, enum cmdbus_state to)
 }
 
 void
+window_output(struct core *c, const struct exec_rec *e)
+{
+	struct core_batch *b = batch_get(c);
+
+	if (!b || !b->joined) {
+		core_notify_change(c, e->id, e->job[0] ? e->job : NULL,
+				   e->state);
+		return;
+	}
+	/* One note per execution and pass is enough to wake its readers. */
+	for (size_t i = 0; i < b->nnotes; i++)
+		if (strcmp(b->notes[i].exec, e->id) == 0)
+			return;
+	if (!grow((void **)&b->notes, &b->capnotes, b->nnotes,
+		  sizeof *b->notes)) {
+		core_notify_change(c, e->id, e->job[0] ? e->job : NULL,
+				   e->state);
+		return;
+	}
+	struct core_note *n = &b->notes[b->nnotes++];
+	copy_str(n->exec, sizeof n->exec, e->id);
+	copy_str(n->job, sizeof n->job, e->job);
+	n->state = e->state;
+}
+
+void
 window_device(struct core *c, const char *device, bool republish)
 {
 	struct core_batch *b = batch_get(c);

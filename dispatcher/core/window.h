@@ -18,6 +18,9 @@ void window_leave(struct core *c);
  * terminal one also frees a place in its device's window. */
 void window_note(struct core *c, const struct exec_rec *e,
 		 enum cmdbus_state to);
+/* New live output of e was stored: its followers are told after the
+ * commit, with e's state. */
+void window_output(struct core *c, const struct exec_rec *e);
 /* After the commit: publish the device's waiting executions into its
  * window, and when `republish`, send its unfinished ones again (it came
  * online). */

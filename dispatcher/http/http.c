@@ -394,6 +394,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!rq)
 		return;
 	http_wait_forget(h, rq);
+	http_follow_free(h, rq);
 	buf_fini(&rq->body);
 	free(rq);
 	*con_cls = NULL;

@@ -17,6 +17,7 @@
 #include "cancel.h"
 #include "jobs.h"
 #include "metrics.h"
+#include "output.h"
 #include "query.h"
 #include "views.h"
 
@@ -255,12 +256,15 @@ exec_get(struct http *h, struct request *rq, bool output)
 	enum cmdbus_state st = CMDBUS_STATE_QUEUED;
 	char *out = NULL;
 	size_t len = 0;
-	bool final;
 
 	if (output) {
 		const char *f = arg(rq, "follow");
 		if (f && strcmp(f, "0") != 0 && strcmp(f, "1") != 0)
 			return bad_param(h, rq, "follow", "follow is 0 or 1");
+		if (f && f[0] == '1' && http_follow_wanted(rq))
+			return http_follow_start(h, rq);
+		/* Otherwise the JSON view, once the execution is terminal
+		 * or max_wait has passed. */
 		wait_ms = f && f[0] == '1' ? h->max_wait_ms : 0;
 	} else if (arg_wait(h, rq, &wait_ms) < 0) {
 		return bad_param(h, rq, "wait", "wait is a number of seconds");
@@ -272,9 +276,8 @@ exec_get(struct http *h, struct request *rq, bool output)
 		return http_wait_suspend(h, rq);
 	}
 	if (rc == 0)
-		rc = output
-			 ? views_output(h->core, rq->param, &final, &out, &len)
-			 : views_execution(h->core, rq->param, &out, &len);
+		rc = output ? output_view(h->core, rq->param, &out, &len)
+			    : views_execution(h->core, rq->param, &out, &len);
 	if (rc < 0)
 		return http_reply_rc(h, rq, rc, NULL);
 	return http_reply(h, rq, MHD_HTTP_OK, out, len, NULL, NULL);

@@ -18,6 +18,9 @@
 
 /* How often the clients of suspended requests are checked for a hang-up. */
 #define HTTP_PEEK_MS 1000u
+/* A suspended follower looks at its execution at least this often, so
+ * that a lost wake-up only delays it. */
+#define HTTP_FOLLOW_POLL_MS 1000u
 
 enum route_id {
 	R_HEALTH,
@@ -60,6 +63,9 @@ struct http {
 	/* Suspended requests, oldest first. */
 	struct request *waiters, *waiters_tail;
 	size_t nwaiters;
+	/* Followers of live output (http_follow.c): all of them, and those
+	 * of them suspended now (also counted in nwaiters). */
+	size_t nfollowers, nfollow_parked;
 	uint64_t next_peek;  /* loop time of the next look at waiting clients */
 	uint64_t kick_timer; /* a pending run after resumes, when kicked */
 	bool kicked;
@@ -90,6 +96,7 @@ struct request {
 	char wait_exec[CMDBUS_ID_BUF]; /* resume when this one ends */
 	char wait_job[CMDBUS_ID_BUF];  /* or when this job may have */
 	struct request *wprev, *wnext;
+	struct follow *follow; /* a follow of live output, or NULL */
 };
 
 /* http.c: answers. reply() takes over body (malloc'd). */
@@ -111,6 +118,11 @@ enum MHD_Result http_dispatch(struct http *h, struct request *rq);
  * deadline passes; then its handler is called again. 429 when too many
  * wait already. */
 enum MHD_Result http_wait_suspend(struct http *h, struct request *rq);
+/* Suspends a request with no limit (a follower between events); its
+ * response's reader is called again when it is resumed. */
+void http_wait_park(struct http *h, struct request *rq);
+/* How many requests wait or follow: what max_waiters bounds. */
+size_t http_wait_load(const struct http *h);
 /* Forgets a request that is closing (from MHD's completion callback). */
 void http_wait_forget(struct http *h, struct request *rq);
 /* Resumes the requests whose deadline has passed or whose client hung up
@@ -120,5 +132,14 @@ uint64_t http_wait_expire(struct http *h, uint64_t now, bool all);
 /* The core's observer: resumes the requests waiting on that change. */
 void http_wait_observer(void *ud, const char *exec_id, const char *job_id,
 			enum cmdbus_state state);
+
+/* http_follow.c: GET /v1/executions/{id}/output?follow=1 as Server-Sent
+ * Events, one event per chunk as it is committed and an end event. 429
+ * when too many wait already. Wanted when the client accepts
+ * text/event-stream. */
+bool http_follow_wanted(struct request *rq);
+enum MHD_Result http_follow_start(struct http *h, struct request *rq);
+/* Frees a request's follow state (from MHD's completion callback). */
+void http_follow_free(struct http *h, struct request *rq);
 
 #endif

@@ -29,6 +29,8 @@ unlink_waiter(struct http *h, struct request *rq)
 	rq->wprev = rq->wnext = NULL;
 	rq->suspended = false;
 	h->nwaiters--;
+	if (rq->follow)
+		h->nfollow_parked--;
 }
 
 /* Runs MHD on the next loop pass. A resumed connection is served only by
@@ -70,17 +72,15 @@ resume(struct http *h, struct request *rq)
 	kick(h);
 }
 
-enum MHD_Result
-http_wait_suspend(struct http *h, struct request *rq)
+size_t
+http_wait_load(const struct http *h)
 {
-	if (h->nwaiters >= h->max_waiters) {
-		log_warn("http.too_many_waiters", "waiters=%zu", h->nwaiters);
-		return http_reply_error(h, rq, MHD_HTTP_TOO_MANY_REQUESTS,
-					"too_many_requests",
-					"too many requests are waiting; "
-					"retry without wait or later",
-					NULL);
-	}
+	return h->nwaiters - h->nfollow_parked + h->nfollowers;
+}
+
+static void
+link_waiter(struct http *h, struct request *rq)
+{
 	rq->wprev = h->waiters_tail;
 	rq->wnext = NULL;
 	if (h->waiters_tail)
@@ -89,7 +89,30 @@ http_wait_suspend(struct http *h, struct request *rq)
 		h->waiters = rq;
 	h->waiters_tail = rq;
 	h->nwaiters++;
+	if (rq->follow)
+		h->nfollow_parked++;
 	rq->suspended = true;
+}
+
+void
+http_wait_park(struct http *h, struct request *rq)
+{
+	link_waiter(h, rq);
+	MHD_suspend_connection(rq->conn);
+}
+
+enum MHD_Result
+http_wait_suspend(struct http *h, struct request *rq)
+{
+	if (http_wait_load(h) >= h->max_waiters) {
+		log_warn("http.too_many_waiters", "waiters=%zu", h->nwaiters);
+		return http_reply_error(h, rq, MHD_HTTP_TOO_MANY_REQUESTS,
+					"too_many_requests",
+					"too many requests are waiting; "
+					"retry without wait or later",
+					NULL);
+	}
+	link_waiter(h, rq);
 	log_debug("http.suspend", "exec=%s job=%s waiters=%zu",
 		  rq->wait_exec[0] ? rq->wait_exec : "-",
 		  rq->wait_job[0] ? rq->wait_job : "-", h->nwaiters);
@@ -159,13 +182,20 @@ http_wait_observer(void *ud, const char *exec_id, const char *job_id,
 {
 	struct http *h = ud;
 	struct request *rq, *nx;
+	bool terminal = cmdbus_state_is_terminal(state);
 
-	if (!cmdbus_state_is_terminal(state))
-		return;
 	/* A job is finished only when its last execution ends; its waiters
-	 * are woken at each end and look again. */
+	 * are woken at each end and look again. Followers of live output
+	 * are woken by any change, new output included. */
 	for (rq = h->waiters; rq; rq = nx) {
 		nx = rq->wnext;
+		if (rq->follow) {
+			if (exec_id && strcmp(rq->wait_exec, exec_id) == 0)
+				resume(h, rq);
+			continue;
+		}
+		if (!terminal)
+			continue;
 		if ((exec_id && rq->wait_exec[0] &&
 		     strcmp(rq->wait_exec, exec_id) == 0) ||
 		    (job_id && rq->wait_job[0] &&

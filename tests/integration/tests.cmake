@@ -66,6 +66,12 @@ if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent)
   cmdbus_integration_test(faults PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(agent_journal PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(agent_faults PROGRAMS TIMEOUT 300)
+  cmdbus_integration_test(live_output PROGRAMS TIMEOUT 120)
+  if(TARGET cmdbus-cli)
+    cmdbus_integration_test(cli PROGRAMS TIMEOUT 300)
+    set_property(TEST integration.cli APPEND PROPERTY ENVIRONMENT
+      CMDBUS_CLI=$<TARGET_FILE:cmdbus-cli>)
+  endif()
 else()
   message(STATUS "cmdbus-dispatcher or cmdbus-agent not defined: "
                  "end-to-end tests not registered")

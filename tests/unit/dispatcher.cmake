@@ -15,6 +15,9 @@ cmdbus_unit_test(dispatcher_ingest
 cmdbus_unit_test(dispatcher_store
   SOURCES unit/test_dispatcher_store.c
   LIBS dispatcher_store)
+cmdbus_unit_test(dispatcher_output
+  SOURCES unit/test_dispatcher_output.c
+  LIBS dispatcher_store)
 cmdbus_unit_test(dispatcher_query
   SOURCES unit/test_dispatcher_query.c
   LIBS dispatcher_store)

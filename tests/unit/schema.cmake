@@ -27,3 +27,5 @@ cmdbus_unit_test(schema_rest_devices SOURCES unit/test_schema_rest_devices.c
                  LIBS cmdbus_schema)
 cmdbus_unit_test(schema_action SOURCES unit/test_schema_action.c
                  LIBS cmdbus_schema)
+cmdbus_unit_test(schema_jsonv SOURCES unit/test_schema_jsonv.c
+                 LIBS cmdbus_schema)

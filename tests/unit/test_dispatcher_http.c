@@ -646,6 +646,68 @@ test_wait_woken(void **state)
 	assert_non_null(strstr(body, "\"state\":\"COMPLETED\""));
 }
 
+/* A chunk stored the way ingest stores it, with its notification. */
+static void
+on_chunk(struct loop *l, uint64_t id, void *ud)
+{
+	struct finish *fin = ud;
+	bool stored = false;
+	(void)l;
+	(void)id;
+	assert_int_equal(fin->f->core.store.output_put(fin->f->core.store.ud,
+						       fin->exec, false, 0,
+						       "hi\n", 3, &stored),
+			 0);
+	assert_true(stored);
+	core_notify_change(&fin->f->core, fin->exec, NULL, CMDBUS_STATE_QUEUED);
+}
+
+static void
+test_follow_events(void **state)
+{
+	struct fx *f = *state;
+	struct call c;
+	const char *body;
+	char job[32], req[512];
+	struct finish fin = {.f = f};
+
+	make_job(f, "", job, fin.exec);
+	assert_int_equal(loop_add_timer(f->loop, 20, 0, on_chunk, &fin, NULL),
+			 0);
+	assert_int_equal(loop_add_timer(f->loop, 60, 0, on_finish, &fin, NULL),
+			 0);
+	snprintf(req, sizeof req,
+		 "GET /v1/executions/%s/output?follow=1 HTTP/1.1\r\nHost: "
+		 "t\r\n" AUTH "Accept: text/event-stream\r\n"
+		 "Connection: close\r\n\r\n",
+		 fin.exec);
+	uint64_t t0 = clock_now_ms(&clock_system);
+	assert_int_equal(call(f, &c, req, &body), 200);
+	/* Woken by the notifications, not by the once-a-second poll. */
+	assert_true(clock_now_ms(&clock_system) - t0 < 900);
+	assert_non_null(strstr(c.resp, "Content-Type: text/event-stream"));
+	assert_non_null(strstr(c.resp, "Transfer-Encoding: chunked"));
+	/* The chunk as it came, then the end with the terminal state. */
+	const char *ev = strstr(body, "event: output\ndata: {\"stream\":"
+				      "\"stdout\",\"seq\":0,\"data\":"
+				      "\"hi\\n\"}\n\n");
+	char end[128];
+	snprintf(end, sizeof end,
+		 "event: end\ndata: {\"id\":\"%s\",\"state\":"
+		 "\"SUCCEEDED\"}\n\n",
+		 fin.exec);
+	const char *e = strstr(body, end);
+	if (!ev || !e || e < ev)
+		fail_msg("events: %s", body);
+	/* Without Accept: text/event-stream, one JSON answer at the end. */
+	char path[256];
+	snprintf(path, sizeof path, "/v1/executions/%s/output?follow=1",
+		 fin.exec);
+	assert_int_equal(get(f, &c, path, &body), 200);
+	assert_non_null(strstr(body, "\"source\":\"chunks\""));
+	assert_non_null(strstr(body, "\"stdout\":\"hi\\n\""));
+}
+
 static void
 test_token_digests(void **state)
 {
@@ -685,6 +747,7 @@ main(void)
 	    T(test_lists_and_params),
 	    T(test_cancel_and_idempotency),
 	    T(test_wait_woken),
+	    T(test_follow_events),
 	    T(test_token_digests),
 	};
 #undef T

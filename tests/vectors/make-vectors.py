@@ -692,7 +692,7 @@ rest_valid("jobs-page-last", {"jobs": [], "next_cursor": None}, "rest-jobs")
 rest_valid("executions-page", {"executions": [execution],
                                "next_cursor": None}, "rest-executions")
 rest_valid("output-view", {
-    "id": ID, "state": "SUCCEEDED", "final": True,
+    "id": ID, "state": "SUCCEEDED", "final": True, "source": "result",
     "stdout": result_doc.get("stdout", ""),
     "stderr": result_doc.get("stderr", ""),
     "stdout_truncated": result_doc.get("stdout_truncated", False),
@@ -700,9 +700,15 @@ rest_valid("output-view", {
     "stdout_bytes": result_doc.get("stdout_bytes", 0),
     "stderr_bytes": result_doc.get("stderr_bytes", 0)}, "rest-output")
 rest_valid("output-view-queued", {
-    "id": ID2, "state": "QUEUED", "final": False, "stdout": "",
+    "id": ID2, "state": "QUEUED", "final": False, "source": "result",
+    "stdout": "",
     "stderr": "", "stdout_truncated": False, "stderr_truncated": False,
     "stdout_bytes": 0, "stderr_bytes": 0}, "rest-output")
+rest_valid("output-view-chunks", {
+    "id": ID2, "state": "RUNNING", "final": False, "source": "chunks",
+    "stdout": "line 1\nline 2\n", "stderr": "", "stdout_truncated": False,
+    "stderr_truncated": False, "stdout_bytes": 14, "stderr_bytes": 0},
+    "rest-output")
 rest_valid("action-call", {"args": {"argv": ["uname", "-a"]},
                            "timeout_ms": 5000}, "rest-action-call")
 for name, obj, field in (

@@ -88,8 +88,21 @@ static const char schema_v2[] =
 static const char schema_v3[] =
     "CREATE INDEX executions_job_state ON executions(job, state);";
 
+/* Version 4: live output chunks, in order by (exec, stream, seq), the
+ * key that also makes a duplicate chunk a no-op; they go with their
+ * execution when retention removes it. stream is 0 stdout, 1 stderr. */
+static const char schema_v4[] =
+    "CREATE TABLE output_chunks ("
+    " exec TEXT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,"
+    " stream INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " data BLOB NOT NULL,"
+    " PRIMARY KEY (exec, stream, seq)"
+    ") STRICT, WITHOUT ROWID;";
+
 /* Migrations in order: migrations[i] takes version i to i+1. */
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3,
+					 schema_v4};
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
@@ -215,6 +228,15 @@ static const char *const stmt_sql[S_COUNT] = {
 	"UPDATE jobs SET state = 'CANCELED', finished_at = ?2"
 	" WHERE id = ?1 AND state = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM"
 	" executions x WHERE x.job = jobs.id AND x.state IN " UNFINISHED ")",
+    /* The cap is checked in the same statement, so a stream never holds
+     * more than ?5 bytes whatever order its chunks come in. */
+    [S_OUTPUT_PUT] =
+	"INSERT OR IGNORE INTO output_chunks (exec, stream, seq, data)"
+	" SELECT ?1, ?2, ?3, ?4 WHERE (SELECT coalesce(sum(length(data)), 0)"
+	" FROM output_chunks WHERE exec = ?1 AND stream = ?2)"
+	" + length(?4) <= ?5",
+    [S_OUTPUT_GET] = "SELECT seq, data FROM output_chunks WHERE exec = ?1"
+		     " AND stream = ?2 AND seq >= ?3 ORDER BY seq",
 };
 
 /* Maps an SQLite result code to the project's codes. */
@@ -481,6 +503,8 @@ store_port(struct store *s, struct store_port *out)
 	    .job_counts = store_job_counts,
 	    .job_by_key = store_job_by_key,
 	    .job_cancel = store_job_cancel,
+	    .output_put = store_output_put,
+	    .output_get = store_output_get,
 	};
 }
 

@@ -50,6 +50,8 @@ enum stmt_id {
 	S_JOB_BY_KEY,
 	S_JOB_CANCEL,
 	S_JOB_END_CANCELED,
+	S_OUTPUT_PUT,
+	S_OUTPUT_GET,
 	S_COUNT
 };
 
@@ -148,6 +150,11 @@ int store_device_executions(void *ud, const struct list_query *q,
 int store_job_counts(void *ud, const char *job,
 		     uint64_t counts[CMDBUS_STATE_COUNT]);
 int store_job_by_key(void *ud, const char *key, struct job_rec *out);
+/* store_output.c: */
+int store_output_put(void *ud, const char *exec, bool is_stderr, uint64_t seq,
+		     const void *data, size_t len, bool *stored);
+int store_output_get(void *ud, const char *exec, bool is_stderr, uint64_t from,
+		     struct chunk_list *out);
 int store_job_cancel(void *ud, const char *job, uint64_t at);
 
 #endif

@@ -170,14 +170,38 @@ int cmdbus_status_health_encode(const struct cmdbus_health *h, char **out,
 int cmdbus_healthz_encode(bool database, bool broker, char **out,
 			  size_t *outlen);
 
-/* GET /v1/executions/{id}/output: {"id","state","final","stdout"|
- * "stdout_b64","stderr"|"stderr_b64","stdout_truncated",
- * "stderr_truncated","stdout_bytes","stderr_bytes"} from the stored
- * result payload (NULL, or one without streams: empty streams). 0,
- * -EINVAL, -ENOMEM. */
+/* GET /v1/executions/{id}/output: {"id","state","final","source":
+ * "result","stdout"|"stdout_b64","stderr"|"stderr_b64",
+ * "stdout_truncated","stderr_truncated","stdout_bytes","stderr_bytes"}
+ * from the stored result payload (NULL, or one without streams: empty
+ * streams). 0, -EINVAL, -ENOMEM. */
 int cmdbus_output_view_encode(const char *id, enum cmdbus_state state,
 			      const char *result_json, char **out,
 			      size_t *outlen);
+/* The same view before there is a result: "source":"chunks", the live
+ * chunks stored so far joined per stream (sout, serr), *_truncated
+ * false and *_bytes their lengths. 0, -EINVAL, -ENOMEM. */
+int cmdbus_output_chunks_view_encode(const char *id, enum cmdbus_state state,
+				     const struct cmdbus_bytes *sout,
+				     const struct cmdbus_bytes *serr,
+				     char **out, size_t *outlen);
+
+/* ?follow=1 is a Server-Sent Events stream. One chunk as an event:
+ * "event: output\ndata: {"stream","seq","data"|"data_b64"}\n\n".
+ * 0, -ENOMEM. */
+int cmdbus_output_event_encode(bool is_stderr, uint64_t seq, const void *data,
+			       size_t len, char **out, size_t *outlen);
+/* The streams of a stored result as output events (stdout then stderr,
+ * seq 0, empty streams left out), for a follow of an execution that
+ * sent no chunks; *out is "" when there is nothing. 0, -ENOMEM. */
+int cmdbus_output_result_events_encode(const char *result_json, char **out,
+				       size_t *outlen);
+/* The last event: "event: end\ndata: {"id","state"[,"exit_code"]}\n\n",
+ * the exit code taken from the stored result when it has one. 0,
+ * -EINVAL, -ENOMEM. */
+int cmdbus_output_end_event_encode(const char *id, enum cmdbus_state state,
+				   const char *result_json, char **out,
+				   size_t *outlen);
 
 /* A page of a list: {"<key>":[item,...],"next_cursor":"..."|null}.
  * items[i] are views made by the encoders above (canonical JSON text,

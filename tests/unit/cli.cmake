@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: MIT
+# Unit tests of the cmdbus CLI: argument parsing and the URL and token
+# lookup (flags, environment, config file).
+cmdbus_unit_test(cli_args SOURCES unit/test_cli_args.c LIBS cli_args)
+cmdbus_unit_test(cli_config SOURCES unit/test_cli_config.c LIBS cli_args)
+cmdbus_unit_test(cli_body SOURCES unit/test_cli_body.c LIBS cli_args)
