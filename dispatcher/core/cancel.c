@@ -146,8 +146,10 @@ cancel_job(struct core *c, const char *id, char **out, size_t *outlen)
 		return rc;
 	bool running = job.state == CMDBUS_JOB_RUNNING;
 	job_rec_fini(&job);
+	/* A finished job has nothing left to cancel: say so rather than
+	 * answer as if the cancel had done something. */
 	if (!running)
-		return views_job(c, id, out, outlen);
+		return -ERR_CONFLICT;
 	/* The mark first, so that whichever execution ends last ends the
 	 * job CANCELED. */
 	rc = c->store.job_cancel(c->store.ud, id, now);

@@ -19,7 +19,8 @@ int cancel_execution(struct core *c, const char *id, char **out,
 
 /* Cancels every unfinished execution of a job and marks the job, which
  * ends CANCELED once all its executions are terminal. 0 with *out the
- * job's view; the same errors. */
+ * job's view; -ERR_CONFLICT when the job is already finished (nothing is
+ * changed); the same errors otherwise. */
 int cancel_job(struct core *c, const char *id, char **out, size_t *outlen);
 
 #endif

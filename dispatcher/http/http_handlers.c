@@ -382,6 +382,11 @@ http_dispatch(struct http *h, struct request *rq)
 		return job_get(h, rq);
 	case R_JOB_CANCEL:
 		rc = cancel_job(h->core, rq->param, &out, &outlen);
+		if (rc == -ERR_CONFLICT)
+			return http_reply_error(
+			    h, rq, MHD_HTTP_CONFLICT, "conflict",
+			    "the job is finished: there is nothing to cancel",
+			    NULL);
 		break;
 	case R_EXEC:
 		return exec_get(h, rq, false);

@@ -166,11 +166,12 @@ class Cli(ClusterTestCase):
                    RESULT_DEADLINE, "the sleep to run")
         self.cli_json("jobs", "cancel", job_id)
         self.c.wait_job(job_id, state="CANCELED")
-        # Cancelling a finished job changes nothing (200, docs/protocol.md).
-        self.assertEqual(self.cli_json("jobs", "cancel", job_id)["state"],
+        # Cancelling a finished job changes nothing: the server answers
+        # 409 and the CLI says so and exits 1.
+        p = self.cli("jobs", "cancel", job_id, status=1)
+        self.assertIn("409", p.stderr)
+        self.assertEqual(self.c.get_json("/v1/jobs/" + job_id)["state"],
                          "CANCELED")
-        self.assertIn("cancel requested",
-                      self.cli("jobs", "cancel", job_id).stdout)
 
     def test_errors(self):
         # A bad flag and a missing target are usage errors.

@@ -231,6 +231,12 @@ class TestWaitActionsCancel(RestCase):
         self.assertEqual(e["state"], "CANCELED")
         view = self.get(c, "/v1/jobs/" + qq["id"], "/v1/jobs/{id}")
         self.assertEqual(view["state"], "COMPLETED")
+        # Canceling a finished job changes nothing and says so.
+        err = self.post(c, "/v1/jobs/%s/cancel" % qq["id"],
+                        "/v1/jobs/{id}/cancel", None, 409).json()
+        self.assertEqual(err["error"]["code"], "conflict")
+        self.assertEqual(self.get(c, "/v1/jobs/" + qq["id"],
+                                  "/v1/jobs/{id}")["state"], "COMPLETED")
         # A job cancel: the unpublished execution ends at once, the
         # published one (ghost-2's) is told and waits for its agent, so
         # the job is still RUNNING, marked to end CANCELED.
