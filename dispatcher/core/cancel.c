@@ -15,6 +15,7 @@
 #include "cmdbus/msg.h"
 #include "cmdbus/topic.h"
 #include "views.h"
+#include "window.h"
 
 /* A cancel stays valid at least this long, so that its tombstone at the
  * agent outlives a command still on its way. */
@@ -65,9 +66,9 @@ send_cancel(struct core *c, const struct exec_rec *e, uint64_t now)
 	return rc;
 }
 
-/* Cancels one loaded execution. */
-static int
-cancel_one(struct core *c, struct exec_rec *e, uint64_t now)
+int
+cancel_exec(struct core *c, struct exec_rec *e, uint64_t now, const char *code,
+	    const char *message)
 {
 	if (cmdbus_state_is_terminal(e->state))
 		return 0;
@@ -77,17 +78,18 @@ cancel_one(struct core *c, struct exec_rec *e, uint64_t now)
 		    .from = CMDBUS_STATE_QUEUED,
 		    .to = CMDBUS_STATE_CANCELED,
 		    .at = now,
-		    .error_code = "canceled",
-		    .error_message = "canceled before it was published",
+		    .error_code = code,
+		    .error_message = message,
 		    .complete_job = true,
 		};
 		int rc = c->store.exec_change(c->store.ud, &chg);
 		if (rc == 0) {
+			/* Told after the commit when it joined one. */
+			window_note(c, e, CMDBUS_STATE_CANCELED);
 			e->state = CMDBUS_STATE_CANCELED;
-			log_info("exec.canceled", "exec=%s job=%s device=%s",
-				 e->id, e->job, e->device);
-			core_notify_change(c, e->id, e->job,
-					   CMDBUS_STATE_CANCELED);
+			log_info("exec.canceled",
+				 "exec=%s job=%s device=%s reason=%s", e->id,
+				 e->job, e->device, code);
 			return 0;
 		}
 		if (rc != -ERR_CONFLICT)
@@ -105,6 +107,13 @@ cancel_one(struct core *c, struct exec_rec *e, uint64_t now)
 			return 0;
 	}
 	return send_cancel(c, e, now);
+}
+
+static int
+cancel_one(struct core *c, struct exec_rec *e, uint64_t now)
+{
+	return cancel_exec(c, e, now, "canceled",
+			   "canceled before it was published");
 }
 
 int

@@ -17,6 +17,12 @@
 int cancel_execution(struct core *c, const char *id, char **out,
 		     size_t *outlen);
 
+/* Cancels one loaded execution, e->state updated: one never published
+ * becomes CANCELED with this error code and message (joining the group
+ * commit when one is open), one that went out is sent a `cancel`. A
+ * terminal one is left alone. 0 or a negative code. */
+int cancel_exec(struct core *c, struct exec_rec *e, uint64_t now,
+		const char *code, const char *message);
 /* Cancels every unfinished execution of a job and marks the job, which
  * ends CANCELED once all its executions are terminal. 0 with *out the
  * job's view; -ERR_CONFLICT when the job is already finished (nothing is

@@ -10,6 +10,7 @@
 #include "cmdbus/topic.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "rollout.h"
 #include "window.h"
 
 int
@@ -51,6 +52,7 @@ core_fini(struct core *c)
 {
 	metrics_fini(c);
 	window_fini(c);
+	rollout_fini(c);
 	if (c->pending) {
 		for (size_t i = 0; i < CORE_MID_SLOTS; i++)
 			free(c->pending[i]);
@@ -63,6 +65,9 @@ void
 core_bus_connected(struct core *c)
 {
 	outbox_republish(c);
+	/* Rollouts of an earlier run, or whose releases could not go out
+	 * while the broker was away, are decided again. */
+	rollout_touch_all(c);
 }
 
 void
@@ -90,7 +95,8 @@ void
 job_rec_fini(struct job_rec *j)
 {
 	free(j->args_json);
-	j->args_json = NULL;
+	free(j->targets_json);
+	j->args_json = j->targets_json = NULL;
 }
 
 void

@@ -56,6 +56,10 @@ struct core_stats {
 
 #define CORE_MID_SLOTS 65536u /* MQTT message ids are 16 bits */
 
+/* Error codes of the dispatcher's own making, beyond the protocol's. */
+#define CORE_E_OFFLINE "offline" /* EXPIRED: the device was offline */
+#define CORE_E_ROLLOUT_ABORTED "rollout_aborted" /* CANCELED by an abort */
+
 /* Told of every committed state change of an execution (job_id may be
  * NULL when the caller does not have it at hand), and of committed new
  * live output with its current state; the REST adapter wakes the
@@ -78,6 +82,7 @@ struct core {
 	void *observer_ud;
 	struct metrics *metrics;  /* metrics.c; NULL until first use */
 	struct core_batch *batch; /* window.c: the pass's group commit */
+	struct rollouts *rollouts; /* rollout.c: the running rollouts */
 	uint64_t last_sweep;	  /* time of the previous sweep, 0: none */
 };
 

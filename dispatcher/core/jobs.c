@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "cmdbus/rest.h"
 #include "outbox.h"
+#include "rollout.h"
 #include "views.h"
 
 static void
@@ -24,33 +25,155 @@ diag_set(struct cmdbus_diag *d, const char *field, const char *message)
 	snprintf(d->message, sizeof d->message, "%s", message);
 }
 
-/* The device ids a request's target names, in a stable order. */
+/* What a target resolved to: the devices in execution order, which of
+ * them are offline (or never seen), and the lists the job view shows. */
+struct resolution {
+	struct name_list targets;
+	bool *offline; /* per target */
+	struct name_list offline_ids, unknown_ids;
+};
+
+static void
+resolution_fini(struct resolution *r)
+{
+	name_list_fini(&r->targets);
+	name_list_fini(&r->offline_ids);
+	name_list_fini(&r->unknown_ids);
+	free(r->offline);
+	memset(r, 0, sizeof *r);
+}
+
+/* Makes room for n names in each list. */
+static int
+resolution_alloc(struct resolution *r, size_t n)
+{
+	size_t cap = n ? n : 1;
+	r->targets.v = calloc(cap, sizeof *r->targets.v);
+	r->offline_ids.v = calloc(cap, sizeof *r->offline_ids.v);
+	r->unknown_ids.v = calloc(cap, sizeof *r->unknown_ids.v);
+	r->offline = calloc(cap, sizeof *r->offline);
+	if (!r->targets.v || !r->offline_ids.v || !r->unknown_ids.v ||
+	    !r->offline)
+		return -ENOMEM;
+	return 0;
+}
+
+static void
+name_push(struct name_list *l, const char *id)
+{
+	snprintf(l->v[l->n++], sizeof l->v[0], "%s", id);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* A 400 naming the listed devices the registry does not know. */
+static void
+diag_unknown(struct cmdbus_diag *d, const struct name_list *u)
+{
+	size_t off = 0, shown = u->n < 20 ? u->n : 20;
+	char msg[sizeof d->message];
+
+	off += (size_t)snprintf(msg, sizeof msg, "unknown device%s: ",
+				u->n == 1 ? "" : "s");
+	for (size_t i = 0; i < shown && off < sizeof msg; i++)
+		off += (size_t)snprintf(msg + off, sizeof msg - off, "%s%s",
+					i ? ", " : "", u->v[i]);
+	if (u->n > shown && off < sizeof msg)
+		(void)snprintf(msg + off, sizeof msg - off, " and %zu more",
+			       u->n - shown);
+	if (off < sizeof msg && u->n == shown)
+		(void)snprintf(msg + off, sizeof msg - off,
+			       " (set target.allow_unknown to queue for them)");
+	diag_set(d, "target.devices", msg);
+}
+
+static int
+resolve_devices(struct core *c, const struct cmdbus_job_request *req,
+		struct resolution *r, struct cmdbus_diag *diag)
+{
+	int rc = resolution_alloc(r, req->ndevices);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < req->ndevices; i++) {
+		struct device_rec d;
+		memset(&d, 0, sizeof d);
+		rc = c->store.device_get(c->store.ud, req->devices[i], &d);
+		if (rc == -ERR_NOT_FOUND) {
+			name_push(&r->unknown_ids, req->devices[i]);
+			r->offline[r->targets.n] = true;
+		} else if (rc < 0) {
+			return rc;
+		} else {
+			if (!d.online) {
+				name_push(&r->offline_ids, d.id);
+				r->offline[r->targets.n] = true;
+			}
+			device_rec_fini(&d);
+		}
+		name_push(&r->targets, req->devices[i]);
+	}
+	/* The view lists them by id, whatever the order of the request. */
+	qsort(r->offline_ids.v, r->offline_ids.n, sizeof r->offline_ids.v[0],
+	      name_cmp);
+	qsort(r->unknown_ids.v, r->unknown_ids.n, sizeof r->unknown_ids.v[0],
+	      name_cmp);
+	if (r->unknown_ids.n > 0 && !req->allow_unknown) {
+		diag_unknown(diag, &r->unknown_ids);
+		return -ERR_MALFORMED;
+	}
+	return 0;
+}
+
+/* A selector or every device, against the registry, by id. */
+static int
+resolve_registry(struct core *c, const struct cmdbus_job_request *req,
+		 struct resolution *r)
+{
+	struct device_list all = {0};
+	int rc;
+
+	if (!c->store.devices_brief)
+		return -ERR_UNAVAILABLE;
+	rc = c->store.devices_brief(c->store.ud, &all);
+	if (rc == 0)
+		rc = resolution_alloc(r, all.n);
+	for (size_t i = 0; rc == 0 && i < all.n; i++) {
+		const struct device_rec *d = &all.v[i];
+		bool match = true;
+		if (req->target == CMDBUS_TARGET_LABELS) {
+			rc = cmdbus_selector_match(req->terms, req->nterms,
+						   d->labels_json, &match);
+			if (rc == -EINVAL) {
+				/* Never written by this store: skip it
+				 * rather than fail every job. */
+				log_warn("job.bad_labels", "device=%s", d->id);
+				match = false;
+				rc = 0;
+			}
+		}
+		if (rc < 0 || !match)
+			continue;
+		if (!d->online) {
+			name_push(&r->offline_ids, d->id);
+			r->offline[r->targets.n] = true;
+		}
+		name_push(&r->targets, d->id);
+	}
+	device_list_fini(&all);
+	return rc;
+}
+
 static int
 resolve_target(struct core *c, const struct cmdbus_job_request *req,
-	       struct name_list *out)
+	       struct resolution *r, struct cmdbus_diag *diag)
 {
-	switch (req->target) {
-	case CMDBUS_TARGET_DEVICES:
-		out->v = calloc(req->ndevices, sizeof *out->v);
-		if (!out->v)
-			return -ENOMEM;
-		memcpy(out->v, req->devices, req->ndevices * sizeof *out->v);
-		out->n = req->ndevices;
-		return 0;
-	case CMDBUS_TARGET_LABELS: {
-		/* The store matches this canonical form of the labels. */
-		char *filter = NULL;
-		int rc = cmdbus_status_labels_encode(req->labels, req->nlabels,
-						     &filter, NULL);
-		if (rc == 0)
-			rc = c->store.devices_match(c->store.ud, filter, out);
-		free(filter);
-		return rc;
-	}
-	case CMDBUS_TARGET_ALL:
-		return c->store.devices_match(c->store.ud, NULL, out);
-	}
-	return -EINVAL;
+	if (req->target == CMDBUS_TARGET_DEVICES)
+		return resolve_devices(c, req, r, diag);
+	return resolve_registry(c, req, r);
 }
 
 /* An earlier job under the same idempotency key: 0 with its id when the
@@ -78,22 +201,57 @@ idem_lookup(struct core *c, const struct cmdbus_job_request *req,
 	return rc;
 }
 
+/* Fills the executions of a new job; with a rollout they are held, and
+ * those of offline targets end at once when its policy skips or fails
+ * them. */
+static int
+make_executions(struct core *c, const struct job_rec *job,
+		const struct resolution *r, uint64_t now, struct exec_rec *execs)
+{
+	bool rollout = job->ro.batch > 0;
+	bool end_offline = rollout && job->ro.offline != CMDBUS_OFFLINE_WAIT;
+
+	for (size_t i = 0; i < r->targets.n; i++) {
+		struct exec_rec *e = &execs[i];
+		int rc = id_gen_next(&c->ids, now, e->id);
+		if (rc < 0)
+			return rc;
+		memcpy(e->job, job->id, sizeof e->job);
+		memcpy(e->device, r->targets.v[i], sizeof e->device);
+		memcpy(e->action, job->action, sizeof e->action);
+		e->state = CMDBUS_STATE_QUEUED;
+		e->created_at = e->updated_at = now;
+		e->exp_at = now + job->ttl_ms;
+		e->held = rollout;
+		if (end_offline && r->offline[i]) {
+			e->state = CMDBUS_STATE_EXPIRED;
+			e->finished_at = now;
+			memcpy(e->error_code, CORE_E_OFFLINE,
+			       sizeof CORE_E_OFFLINE);
+			e->error_message =
+			    strdup("the device was offline when the job was "
+				   "created");
+			if (!e->error_message)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int
 jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 	    char job_id[CMDBUS_ID_BUF], bool *existed, struct cmdbus_diag *diag)
 {
-	struct name_list targets = {0};
+	struct resolution res;
 	struct exec_rec *execs = NULL;
 	struct job_rec job;
+	size_t n = 0;
 	uint64_t now;
 	int rc;
 
 	memset(&job, 0, sizeof job);
+	memset(&res, 0, sizeof res);
 	*existed = false;
-	if (req->rollout.present) {
-		diag_set(diag, "rollout", "rollout: not supported yet");
-		return -ERR_MALFORMED;
-	}
 	if (req->idempotency_key[0] && c->store.job_by_key) {
 		rc = cmdbus_job_request_sha256(req, job.request_sha256);
 		if (rc < 0)
@@ -107,10 +265,11 @@ jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 		if (rc != -ERR_NOT_FOUND)
 			return rc;
 	}
-	rc = resolve_target(c, req, &targets);
+	rc = resolve_target(c, req, &res, diag);
 	if (rc < 0)
 		goto out;
-	if (targets.n == 0) {
+	n = res.targets.n;
+	if (n == 0) {
 		diag_set(diag, "target", "no known device matches the target");
 		rc = -ERR_MALFORMED;
 		goto out;
@@ -133,47 +292,58 @@ jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 	job.stream = req->stream;
 	memcpy(job.idempotency_key, req->idempotency_key,
 	       sizeof job.idempotency_key);
+	rollout_resolve(&req->rollout, n, &job.ro);
+	rc = cmdbus_targets_encode(
+	    n, (const char(*)[CMDBUS_NAME_BUF])res.offline_ids.v,
+	    res.offline_ids.n, (const char(*)[CMDBUS_NAME_BUF])res.unknown_ids.v,
+	    res.unknown_ids.n, &job.targets_json, NULL);
+	if (rc < 0)
+		goto out;
 
-	execs = calloc(targets.n, sizeof *execs);
+	execs = calloc(n, sizeof *execs);
 	if (!execs) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < targets.n; i++) {
-		struct exec_rec *e = &execs[i];
-		rc = id_gen_next(&c->ids, now, e->id);
-		if (rc < 0)
-			goto out;
-		memcpy(e->job, job.id, sizeof e->job);
-		memcpy(e->device, targets.v[i], sizeof e->device);
-		memcpy(e->action, job.action, sizeof e->action);
-		e->state = CMDBUS_STATE_QUEUED;
-		e->created_at = e->updated_at = now;
-		e->exp_at = now + job.ttl_ms;
-	}
+	rc = make_executions(c, &job, &res, now, execs);
+	if (rc < 0)
+		goto out;
 
-	rc = c->store.job_create(c->store.ud, &job, execs, targets.n);
+	rc = c->store.job_create(c->store.ud, &job, execs, n);
 	if (rc < 0) {
 		c->stats.store_errors++;
 		log_error("job.store_failed", "job=%s devices=%zu rc=%s",
-			  job.id, targets.n, err_str(rc));
+			  job.id, n, err_str(rc));
 		goto out;
 	}
 	c->stats.jobs_created++;
-	log_info("job.created", "job=%s action=%s devices=%zu ttl_ms=%llu",
-		 job.id, job.action, targets.n, (unsigned long long)job.ttl_ms);
+	log_info("job.created",
+		 "job=%s action=%s devices=%zu offline=%zu unknown=%zu "
+		 "ttl_ms=%llu batch=%llu",
+		 job.id, job.action, n, res.offline_ids.n, res.unknown_ids.n,
+		 (unsigned long long)job.ttl_ms,
+		 (unsigned long long)job.ro.batch);
 
 	/* Committed: from here on the job exists whatever happens. */
-	(void)outbox_publish(c, execs, targets.n, &job);
+	if (job.ro.batch > 0) {
+		/* The first batch is released and committed before the
+		 * answer, which then shows it. */
+		rollout_track(c, job.id);
+		core_flush(c);
+	} else {
+		(void)outbox_publish(c, execs, n, &job);
+	}
 	memcpy(job_id, job.id, CMDBUS_ID_BUF);
 
 out:
 	if (execs) {
-		for (size_t i = 0; i < targets.n; i++)
+		for (size_t i = 0; i < n; i++)
 			exec_rec_fini(&execs[i]);
 		free(execs);
 	}
-	name_list_fini(&targets);
+	job.args_json = NULL; /* req's */
+	job_rec_fini(&job);
+	resolution_fini(&res);
 	return rc;
 }
 

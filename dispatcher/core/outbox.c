@@ -250,7 +250,9 @@ outbox_send(struct core *c, struct exec_rec *execs, size_t n,
 
 	for (size_t i = 0; i < n; i++) {
 		struct exec_rec *e = &execs[i];
-		if (cmdbus_state_is_terminal(e->state))
+		/* Held ones wait for their rollout (which may never release
+		 * them); they expire by the sweep, not here. */
+		if (cmdbus_state_is_terminal(e->state) || e->held)
 			continue;
 		if (e->exp_at <= now) {
 			/* Past exp: a command the agent might hold is its

@@ -13,6 +13,18 @@
 #include "cmdbus/proto.h"
 #include "cmdbus/rest.h"
 
+/* A job's rollout as stored: the request's figures resolved against the
+ * number of executions when the job was created. */
+struct job_rollout {
+	uint64_t batch; /* released and unfinished at most; 0: no rollout */
+	bool has_max_failures;
+	uint64_t max_failures; /* more than this aborts */
+	enum cmdbus_offline_policy offline;
+	uint64_t canary; /* 0: none */
+};
+
+#define JOB_ABORT_REASON_BUF 160
+
 /* One job as stored. */
 struct job_rec {
 	char id[CMDBUS_ID_BUF];
@@ -27,6 +39,10 @@ struct job_rec {
 	 * idempotency key comes again; "" when none. */
 	char request_sha256[CMDBUS_SHA256_HEX + 1];
 	uint64_t canceled_at; /* 0: never canceled */
+	char *targets_json;   /* owned resolution object text, or NULL */
+	struct job_rollout ro;
+	uint64_t aborted_at; /* 0: its rollout was never aborted */
+	char abort_reason[JOB_ABORT_REASON_BUF]; /* "" when not aborted */
 };
 
 struct job_list {
@@ -64,6 +80,11 @@ struct exec_rec {
 	char error_code[32];	     /* "" when none */
 	char *error_message;	     /* owned, or NULL */
 	uint64_t late_results;	     /* results refused after terminal */
+	/* Rollouts: held executions wait QUEUED, never published, until
+	 * their rollout releases them; release_seq numbers the released ones
+	 * of a job from 1 in the order they were released (0: not yet). */
+	bool held;
+	uint64_t release_seq;
 };
 
 struct exec_list {
@@ -93,6 +114,16 @@ struct device_list {
 struct name_list {
 	char (*v)[CMDBUS_NAME_BUF]; /* owned array */
 	size_t n;
+};
+
+/* What a rollout's decisions rest on, counted over one job. */
+struct rollout_counts {
+	uint64_t released;    /* ever released */
+	uint64_t in_progress; /* released and unfinished */
+	uint64_t waiting;     /* held and still QUEUED */
+	uint64_t failures;    /* as docs/protocol.md defines them */
+	uint64_t canary_ended; /* of release_seq 1..canary: terminal */
+	uint64_t canary_ok;    /* of those: SUCCEEDED */
 };
 
 /* A live output chunk as stored. */
@@ -236,6 +267,32 @@ struct store_port {
 	/* The chunks of one stream with seq >= from, by seq. */
 	int (*output_get)(void *ud, const char *exec, bool is_stderr,
 			  uint64_t from, struct chunk_list *out);
+
+	/* Targeting and rollouts (store_rollout.c). Every known device with
+	 * only id, online and labels_json filled, by id. */
+	int (*devices_brief)(void *ud, struct device_list *out);
+	/* The counts of one job's rollout; EXPIRED/offline executions are
+	 * failures when offline_fails. */
+	int (*rollout_counts)(void *ud, const char *job, uint64_t canary,
+			      bool offline_fails, struct rollout_counts *out);
+	/* At most `limit` held QUEUED executions of a job in the job's
+	 * order; with online_only, only those whose device is online. */
+	int (*rollout_next)(void *ud, const char *job, size_t limit,
+			    bool online_only, struct exec_list *out);
+	/* Releases held executions, numbering them from first_seq in the
+	 * order given; joins the group commit. */
+	int (*exec_release)(void *ud, const struct exec_rec *execs, size_t n,
+			    uint64_t first_seq);
+	/* Records that a job's rollout was aborted, durably; -ERR_CONFLICT
+	 * when it was aborted already. */
+	int (*job_abort)(void *ud, const char *job, uint64_t at,
+			 const char *reason);
+	/* Ends a running job whose executions are all terminal: ABORTED,
+	 * CANCELED or COMPLETED as its marks say; *ended says whether it
+	 * did. */
+	int (*job_finish)(void *ud, const char *job, uint64_t at, bool *ended);
+	/* Ids of the running jobs that have a rollout. */
+	int (*rollout_jobs)(void *ud, struct name_list *out);
 };
 
 /* The bus port. */

@@ -76,6 +76,7 @@ query_jobs(struct core *c, const struct list_query *q, char **out,
 		v.timeout_ms = j->timeout_ms;
 		v.ttl_ms = j->ttl_ms;
 		v.stream = j->stream;
+		v.abort_reason = j->abort_reason[0] ? j->abort_reason : NULL;
 		v.summary = true;
 		rc = cmdbus_job_view_encode(&v, &it.v[i], &it.len[i]);
 		if (rc == 0)

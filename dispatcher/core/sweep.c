@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "outbox.h"
+#include "rollout.h"
 #include "window.h"
 
 #define RETRY_JITTER_PCT 20 /* each retry interval grows by up to this */
@@ -85,6 +86,21 @@ timeout_of(struct core *c, struct job_timeout *jt, const char *job)
 	return jt->timeout_ms;
 }
 
+/* Offline, or never seen: an execution that expires then is told as
+ * such, never as a silent expiry. */
+static bool
+device_offline(struct core *c, const char *device)
+{
+	struct device_rec d;
+	memset(&d, 0, sizeof d);
+	if (!c->store.device_get ||
+	    c->store.device_get(c->store.ud, device, &d) < 0)
+		return true;
+	bool offline = !d.online;
+	device_rec_fini(&d);
+	return offline;
+}
+
 /* Ends an execution on the dispatcher's own authority. */
 static bool
 declare(struct core *c, struct exec_rec *e, enum cmdbus_state to,
@@ -130,8 +146,11 @@ judge(struct core *c, struct exec_rec *e, struct job_timeout *jt, uint64_t prev,
 		 * and whose ACCEPTED may still be on its way. */
 		if ((!e->command && now >= e->exp_at) ||
 		    (e->command && now > e->exp_at + grace)) {
+			bool off = device_offline(c, e->device);
 			if (declare(c, e, CMDBUS_STATE_EXPIRED,
-				    CMDBUS_E_EXPIRED, "not started before exp",
+				    off ? CORE_E_OFFLINE : CMDBUS_E_EXPIRED,
+				    off ? "the device was offline until exp"
+					: "not started before exp",
 				    now))
 				c->stats.expired++;
 			return false;
@@ -230,4 +249,8 @@ core_sweep(struct core *c)
 	}
 	exec_list_fini(&l);
 	prune(c, now);
+	/* A safety net under the news-driven decisions: every running
+	 * rollout is looked at once a sweep (and read back after a
+	 * restart). */
+	rollout_touch_all(c);
 }

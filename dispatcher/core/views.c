@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "cmdbus/rest.h"
+#include "rollout.h"
 
 static void
 exec_view_fill(struct cmdbus_execution_view *v, const struct exec_rec *e)
@@ -29,9 +30,39 @@ exec_view_fill(struct cmdbus_execution_view *v, const struct exec_rec *e)
 	v->late_results = e->late_results;
 }
 
+/* Terminal executions counted by error code, codes in first-seen order;
+ * the codes are borrowed from l. */
+static int
+count_reasons(const struct exec_list *l, struct cmdbus_reason_count **out,
+	      size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct exec_rec *e = &l->v[i];
+		if (!cmdbus_state_is_terminal(e->state) || !e->error_code[0])
+			continue;
+		size_t k = 0;
+		while (k < *n && strcmp((*out)[k].code, e->error_code) != 0)
+			k++;
+		if (k == *n) {
+			if (!*out) {
+				*out = calloc(l->n, sizeof **out);
+				if (!*out)
+					return -ENOMEM;
+			}
+			(*out)[k].code = e->error_code;
+			(*n)++;
+		}
+		(*out)[k].n++;
+	}
+	return 0;
+}
+
 int
 views_job(struct core *c, const char *id, char **out, size_t *outlen)
 {
+	struct cmdbus_reason_count *reasons = NULL;
 	struct job_rec job;
 	struct exec_list l = {0};
 	struct cmdbus_execution_view *ev = NULL;
@@ -72,8 +103,16 @@ views_job(struct core *c, const char *id, char **out, size_t *outlen)
 	v.stream = job.stream;
 	v.executions = ev;
 	v.nexecutions = l.n;
-	rc = cmdbus_job_view_encode(&v, out, outlen);
+	v.targets_json = job.targets_json;
+	v.abort_reason = job.abort_reason[0] ? job.abort_reason : NULL;
+	rc = count_reasons(&l, &reasons, &v.nreasons);
+	v.reasons = reasons;
+	if (rc == 0)
+		rc = rollout_view(c, &job, &v.rollout);
+	if (rc == 0)
+		rc = cmdbus_job_view_encode(&v, out, outlen);
 out:
+	free(reasons);
 	free(ev);
 	exec_list_fini(&l);
 	job_rec_fini(&job);

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "rollout.h"
 
 struct core_note {
 	char exec[CMDBUS_ID_BUF];
@@ -96,8 +97,11 @@ window_note(struct core *c, const struct exec_rec *e, enum cmdbus_state to)
 {
 	struct core_batch *b = batch_get(c);
 
-	if (cmdbus_state_is_terminal(to))
+	if (cmdbus_state_is_terminal(to)) {
 		window_device(c, e->device, false);
+		/* A rollout decides after the commit, on the news. */
+		rollout_touch(c, e->job);
+	}
 	/* Without group commit the change is committed already. */
 	if (!b || !b->joined ||
 	    !grow((void **)&b->notes, &b->capnotes, b->nnotes,
@@ -109,6 +113,25 @@ window_note(struct core *c, const struct exec_rec *e, enum cmdbus_state to)
 	copy_str(n->exec, sizeof n->exec, e->id);
 	copy_str(n->job, sizeof n->job, e->job);
 	n->state = to;
+}
+
+void
+window_job_ended(struct core *c, const char *job)
+{
+	struct core_batch *b = batch_get(c);
+
+	/* The note of a job has no execution: "" is told as NULL, with a
+	 * terminal state, which is what wakes a job's waiters. */
+	if (!b || !b->joined ||
+	    !grow((void **)&b->notes, &b->capnotes, b->nnotes,
+		  sizeof *b->notes)) {
+		core_notify_change(c, NULL, job, CMDBUS_STATE_SUCCEEDED);
+		return;
+	}
+	struct core_note *n = &b->notes[b->nnotes++];
+	n->exec[0] = '\0';
+	copy_str(n->job, sizeof n->job, job);
+	n->state = CMDBUS_STATE_SUCCEEDED;
 }
 
 void
@@ -143,6 +166,9 @@ window_device(struct core *c, const char *device, bool republish)
 	struct core_batch *b = batch_get(c);
 	if (!b)
 		return;
+	/* A device came online: a rollout waiting for it may go on. */
+	if (republish)
+		rollout_touch_all(c);
 	for (size_t i = 0; i < b->ndevs; i++) {
 		if (strcmp(b->devs[i].id, device) == 0) {
 			b->devs[i].republish |= republish;
@@ -204,8 +230,9 @@ window_watch_done(struct core *c, uint64_t now)
 	b->nwatch = j;
 }
 
-void
-core_flush(struct core *c)
+/* One round of core_flush: commit, tell, serve the devices. */
+static void
+flush_round(struct core *c)
 {
 	struct core_batch *b = c->batch;
 	if (!b)
@@ -228,7 +255,8 @@ core_flush(struct core *c)
 		}
 	}
 	for (size_t i = 0; i < b->nnotes; i++)
-		core_notify_change(c, b->notes[i].exec,
+		core_notify_change(c, b->notes[i].exec[0] ? b->notes[i].exec
+							  : NULL,
 				   b->notes[i].job[0] ? b->notes[i].job : NULL,
 				   b->notes[i].state);
 	b->nnotes = 0;
@@ -236,6 +264,24 @@ core_flush(struct core *c)
 	while (b->ndevs > 0) {
 		struct core_dev d = b->devs[--b->ndevs];
 		outbox_device(c, d.id, d.republish);
+	}
+}
+
+/* Rounds of rollout decisions per pass at most; what is still due then
+ * waits for the next pass. */
+#define FLUSH_ROUNDS 4
+
+void
+core_flush(struct core *c)
+{
+	flush_round(c);
+	/* Rollouts decide on what was just committed, in a group commit of
+	 * their own; what they end may make another rollout due. */
+	for (int i = 0; i < FLUSH_ROUNDS && rollout_pending(c); i++) {
+		window_join(c);
+		rollout_run(c);
+		window_leave(c);
+		flush_round(c);
 	}
 }
 

@@ -18,6 +18,9 @@ void window_leave(struct core *c);
  * terminal one also frees a place in its device's window. */
 void window_note(struct core *c, const struct exec_rec *e,
 		 enum cmdbus_state to);
+/* A job ended by a write of this pass (its rollout finished it): its
+ * waiters are told after the commit. */
+void window_job_ended(struct core *c, const char *job);
 /* New live output of e was stored: its followers are told after the
  * commit, with e's state. */
 void window_output(struct core *c, const struct exec_rec *e);

@@ -304,6 +304,9 @@ action_call(struct http *h, struct request *rq)
 		rc = cmdbus_action_call_decode(
 		    rq->body.data ? rq->body.data : "", rq->body.len, rq->param,
 		    rq->param2, &req, &diag);
+		/* An action call names its one device itself: it waits for
+		 * a device not seen yet rather than refusing it. */
+		req.allow_unknown = true;
 		if (rc == 0)
 			rc = jobs_submit(h->core, &req, job, &existed, &diag);
 		cmdbus_job_request_fini(&req);

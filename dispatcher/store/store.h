@@ -9,7 +9,7 @@
 
 #include "ports.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 

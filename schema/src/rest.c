@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The job request of the dispatcher's REST API (POST /v1/jobs) decoded
- * strictly, each refusal naming its field, and the names of job states.
- * The views the API answers with are in rest_view.c. */
+ * strictly, each refusal naming its field (label selector terms
+ * included), and the names of job states and offline policies. The views
+ * the API answers with are in rest_view.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "decode.h"
 
 #define IDEMPOTENCY_KEY_MAX 128
+/* The largest canary: a first batch, not a rollout of its own. */
+#define ROLLOUT_MAX_CANARY 10000u
 
 static int
 dec_devices(struct dec *d, const cJSON *a, struct cmdbus_job_request *r)
@@ -59,25 +62,154 @@ dec_devices(struct dec *d, const cJSON *a, struct cmdbus_job_request *r)
 	return 0;
 }
 
+static void
+terms_free(struct cmdbus_label_term *t, size_t n)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < t[i].nvalues; j++)
+			free(t[i].values[j]);
+		free(t[i].values);
+		free(t[i].key);
+	}
+	free(t);
+}
+
+/* One label value of a term at `path`, copied into t->values. */
+static int
+dec_term_value(struct dec *d, const cJSON *v, const char *path,
+	       struct cmdbus_label_term *t)
+{
+	size_t len;
+	const char *s = schema_json_str(v, &len);
+
+	if (!s || schema_bytes_have_nul(s, len) || !cmdbus_valid_label(s))
+		return schema_dec_fail(d, path,
+				       "'%s': a label value is a string of "
+				       "1..64 bytes of [A-Za-z0-9_.-]",
+				       path);
+	t->values[t->nvalues] = schema_dec_strdup(s, len);
+	if (!t->values[t->nvalues])
+		return -ENOMEM;
+	t->nvalues++;
+	return 0;
+}
+
+/* {"in":[...]} or {"notin":[...]}: exactly one member, 1..64 distinct
+ * label values. `path` is the term's own ("target.labels.env"). */
+static int
+dec_term_set(struct dec *d, const cJSON *o, const char *path,
+	     struct cmdbus_label_term *t)
+{
+	const cJSON *m = o->child, *c;
+	char apath[96];
+	size_t n, i = 0;
+
+	if (schema_dec_count(o) != 1 ||
+	    (strcmp(m->string, "in") != 0 && strcmp(m->string, "notin") != 0))
+		return schema_dec_fail(
+		    d, path,
+		    "'%s' is a label value, {\"in\":[...]} or "
+		    "{\"notin\":[...]}",
+		    path);
+	t->op = m->string[0] == 'i' ? CMDBUS_LABEL_IN : CMDBUS_LABEL_NOTIN;
+	schema_dec_path(apath, sizeof(apath), path, m->string);
+	n = schema_dec_count(m);
+	if (!cJSON_IsArray(m) || n == 0 || n > CMDBUS_SELECTOR_MAX_VALUES)
+		return schema_dec_fail(d, apath,
+				       "'%s' must be an array of 1..%u label "
+				       "values",
+				       apath,
+				       (unsigned)CMDBUS_SELECTOR_MAX_VALUES);
+	t->values = calloc(n, sizeof(*t->values));
+	if (!t->values)
+		return -ENOMEM;
+	for (c = m->child; c; c = c->next, i++) {
+		char vpath[96];
+		int rc;
+
+		schema_dec_path_idx(vpath, sizeof(vpath), apath, i);
+		if ((rc = dec_term_value(d, c, vpath, t)) < 0)
+			return rc;
+		/* At most 64 values: a quadratic check costs nothing. */
+		for (size_t j = 0; j + 1 < t->nvalues; j++)
+			if (strcmp(t->values[j], t->values[t->nvalues - 1]) ==
+			    0)
+				return schema_dec_fail(d, vpath,
+						       "'%s' repeats '%s'",
+						       vpath, t->values[j]);
+	}
+	return 0;
+}
+
+static int
+cmp_term(const void *a, const void *b)
+{
+	const struct cmdbus_label_term *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+/* target.labels: key -> "v" | {"in":[...]} | {"notin":[...]}. Keys are
+ * unique already (the strict parser refuses duplicate members); the
+ * terms are sorted by key so that every consumer sees one order. */
 static int
 dec_target_labels(struct dec *d, const cJSON *o, struct cmdbus_job_request *r)
 {
+	size_t n;
+
 	if (!cJSON_IsObject(o))
 		return schema_dec_fail(d, "target.labels",
 				       "'target.labels' must be an object");
-	if (schema_dec_count(o) == 0)
-		return schema_dec_fail(
-		    d, "target.labels",
-		    "'target.labels' needs at least one label");
-	return schema_dec_string_map(d, o, "target.labels",
-				     &schema_dec_label_rule, &r->labels,
-				     &r->nlabels);
+	n = schema_dec_count(o);
+	if (n == 0 || n > CMDBUS_SELECTOR_MAX_KEYS)
+		return schema_dec_fail(d, "target.labels",
+				       "'target.labels' holds 1..%u labels",
+				       (unsigned)CMDBUS_SELECTOR_MAX_KEYS);
+	r->terms = calloc(n, sizeof(*r->terms));
+	if (!r->terms)
+		return -ENOMEM;
+	for (const cJSON *c = o->child; c; c = c->next) {
+		struct cmdbus_label_term *t = &r->terms[r->nterms];
+		char path[96];
+		int rc;
+
+		if (!cmdbus_valid_label(c->string))
+			return schema_dec_fail(d, "target.labels", "%s",
+					       schema_dec_label_rule.bad_key);
+		schema_dec_path(path, sizeof(path), "target.labels", c->string);
+		t->key = schema_dec_strdup(c->string, strlen(c->string));
+		if (!t->key)
+			return -ENOMEM;
+		r->nterms++;
+		if (cJSON_IsString(c)) {
+			t->op = CMDBUS_LABEL_EQ;
+			t->values = calloc(1, sizeof(*t->values));
+			if (!t->values)
+				return -ENOMEM;
+			rc = dec_term_value(d, c, path, t);
+		} else if (cJSON_IsObject(c)) {
+			rc = dec_term_set(d, c, path, t);
+		} else {
+			rc = schema_dec_fail(
+			    d, path,
+			    "'%s' is a label value, {\"in\":[...]} or "
+			    "{\"notin\":[...]}",
+			    path);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	qsort(r->terms, r->nterms, sizeof(*r->terms), cmp_term);
+	return 0;
 }
 
 static int
 dec_target(struct dec *d, const cJSON *root, struct cmdbus_job_request *r)
 {
 	const cJSON *t, *dv, *lb, *all;
+	bool has_unknown;
 	int forms;
 	int rc;
 
@@ -93,6 +225,15 @@ dec_target(struct dec *d, const cJSON *root, struct cmdbus_job_request *r)
 		    d, "target",
 		    "'target' holds exactly one of 'devices', "
 		    "'labels' and 'all'");
+	if ((rc = schema_dec_bool(d, t, "allow_unknown", "target.allow_unknown",
+				  false, &r->allow_unknown, &has_unknown)) < 0)
+		return rc;
+	/* Only a list names devices that may be unknown; elsewhere the flag
+	 * would mean nothing, and a client that sends it is mistaken. */
+	if (has_unknown && !dv)
+		return schema_dec_fail(d, "target.allow_unknown",
+				       "'target.allow_unknown' goes only with "
+				       "'target.devices'");
 	if (dv) {
 		r->target = CMDBUS_TARGET_DEVICES;
 		return dec_devices(d, dv, r);
@@ -140,6 +281,7 @@ dec_rollout(struct dec *d, const cJSON *root, struct cmdbus_rollout *ro)
 	/* Without a batch size the whole target is one batch. */
 	ro->batch_size = 100;
 	ro->batch_pct = true;
+
 	bs = schema_json_get(o, "batch_size");
 	if (bs && cJSON_IsString(bs)) {
 		size_t len;
@@ -186,7 +328,8 @@ dec_rollout(struct dec *d, const cJSON *root, struct cmdbus_rollout *ro)
 					       "'rollout.offline' is \"wait\", "
 					       "\"skip\" or \"fail\"");
 	}
-	return 0;
+	return schema_dec_u64(d, o, "canary", "rollout.canary", false, 0,
+			      ROLLOUT_MAX_CANARY, &ro->canary, NULL);
 }
 
 static bool
@@ -261,9 +404,20 @@ cmdbus_job_request_fini(struct cmdbus_job_request *r)
 	if (!r)
 		return;
 	free(r->devices);
-	cmdbus_labels_free(r->labels, r->nlabels);
+	terms_free(r->terms, r->nterms);
 	free(r->args_json);
 	memset(r, 0, sizeof(*r));
+}
+
+static const char *const offline_policies[] = {"wait", "skip", "fail"};
+
+const char *
+cmdbus_offline_policy_name(enum cmdbus_offline_policy p)
+{
+	if ((unsigned)p >=
+	    sizeof(offline_policies) / sizeof(offline_policies[0]))
+		return NULL;
+	return offline_policies[p];
 }
 
 static const char *const job_states[] = {"RUNNING", "COMPLETED", "CANCELED",

@@ -156,41 +156,84 @@ write_args_sorted(struct sbuf *b, const char *args_json)
 }
 
 static int
-cmp_label(const void *a, const void *b)
+cmp_term_ptr(const void *a, const void *b)
 {
-	const struct cmdbus_label *const *x = a, *const *y = b;
+	const struct cmdbus_label_term *const *x = a, *const *y = b;
 
 	return strcmp((*x)->key, (*y)->key);
 }
 
-/* target.labels with its keys sorted, like any other object. */
+/* One term as it was written: an EQ term as its plain string, so that a
+ * selector of plain strings hashes as it did before terms existed; a set
+ * as {"in"|"notin":[...]} with its values in the order given. */
 static int
-write_labels_sorted(struct sbuf *b, const struct cmdbus_label *labels, size_t n)
+write_term(struct sbuf *b, const struct cmdbus_label_term *t)
 {
-	const struct cmdbus_label **l = NULL;
-
-	if (n) {
-		l = calloc(n, sizeof(*l));
-		if (!l)
-			return -ENOMEM;
-		for (size_t i = 0; i < n; i++)
-			l[i] = &labels[i];
-		qsort(l, n, sizeof(*l), cmp_label);
+	if (!t->key || (t->nvalues && !t->values))
+		return -EINVAL;
+	if (t->op == CMDBUS_LABEL_EQ) {
+		if (t->nvalues != 1 || !t->values[0])
+			return -EINVAL;
+		schema_enc_str(b, t->key, t->values[0]);
+		return b->err;
 	}
-	schema_enc_key(b, "labels");
+	if (t->op != CMDBUS_LABEL_IN && t->op != CMDBUS_LABEL_NOTIN)
+		return -EINVAL;
+	schema_enc_key(b, t->key);
 	schema_sbuf_putc(b, '{');
-	for (size_t i = 0; i < n; i++)
-		schema_enc_str(b, l[i]->key, l[i]->value);
-	schema_sbuf_putc(b, '}');
-	free(l);
+	schema_enc_key(b, t->op == CMDBUS_LABEL_IN ? "in" : "notin");
+	schema_sbuf_putc(b, '[');
+	for (size_t i = 0; i < t->nvalues; i++) {
+		if (!t->values[i])
+			return -EINVAL;
+		if (i)
+			schema_sbuf_putc(b, ',');
+		schema_json_write_string(b, t->values[i], strlen(t->values[i]));
+	}
+	schema_sbuf_puts(b, "]}");
 	return b->err;
 }
 
-static void
+/* target.labels with its keys sorted, like any other object. A decoded
+ * request's terms are sorted already; one filled in by hand may not be. */
+static int
+write_terms_sorted(struct sbuf *b, const struct cmdbus_label_term *terms,
+		   size_t n)
+{
+	const struct cmdbus_label_term **t = NULL;
+	int rc = 0;
+
+	if (n && !terms)
+		return -EINVAL;
+	if (n) {
+		t = calloc(n, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			t[i] = &terms[i];
+			if (!t[i]->key) {
+				free(t);
+				return -EINVAL;
+			}
+		}
+		qsort(t, n, sizeof(*t), cmp_term_ptr);
+	}
+	schema_enc_key(b, "labels");
+	schema_sbuf_putc(b, '{');
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = write_term(b, t[i]);
+	schema_sbuf_putc(b, '}');
+	free(t);
+	return rc < 0 ? rc : b->err;
+}
+
+static int
 write_rollout(struct sbuf *b, const struct cmdbus_rollout *ro)
 {
-	static const char *const offline[] = {"wait", "skip", "fail"};
+	const char *offline = cmdbus_offline_policy_name(ro->offline);
 
+	if (!offline)
+		return -EINVAL;
 	schema_enc_key(b, "rollout");
 	schema_sbuf_putc(b, '{');
 	schema_enc_u64(b, "batch_size", ro->batch_size);
@@ -199,8 +242,13 @@ write_rollout(struct sbuf *b, const struct cmdbus_rollout *ro)
 		schema_enc_u64(b, "max_failures", ro->max_failures);
 	if (ro->has_max_failure_pct)
 		schema_enc_u64(b, "max_failure_pct", ro->max_failure_pct);
-	schema_enc_str(b, "offline", offline[ro->offline]);
+	schema_enc_str(b, "offline", offline);
+	/* Written only when used, so that the hash of a rollout without a
+	 * canary is the one it had before canaries existed. */
+	if (ro->canary)
+		schema_enc_u64(b, "canary", ro->canary);
 	schema_sbuf_putc(b, '}');
+	return b->err;
 }
 
 int
@@ -221,6 +269,10 @@ cmdbus_job_request_sha256(const struct cmdbus_job_request *r,
 	schema_sbuf_putc(&b, '{');
 	switch (r->target) {
 	case CMDBUS_TARGET_DEVICES:
+		/* Only when true, and first, as sorted keys would have it:
+		 * the hash of a list without the flag stays what it was. */
+		if (r->allow_unknown)
+			schema_enc_bool(&b, "allow_unknown", true);
 		schema_enc_key(&b, "devices");
 		schema_sbuf_putc(&b, '[');
 		for (size_t i = 0; i < r->ndevices; i++) {
@@ -232,7 +284,7 @@ cmdbus_job_request_sha256(const struct cmdbus_job_request *r,
 		schema_sbuf_putc(&b, ']');
 		break;
 	case CMDBUS_TARGET_LABELS:
-		rc = write_labels_sorted(&b, r->labels, r->nlabels);
+		rc = write_terms_sorted(&b, r->terms, r->nterms);
 		break;
 	case CMDBUS_TARGET_ALL:
 		schema_enc_bool(&b, "all", true);
@@ -246,8 +298,8 @@ cmdbus_job_request_sha256(const struct cmdbus_job_request *r,
 	schema_enc_u64(&b, "timeout_ms", r->timeout_ms);
 	schema_enc_u64(&b, "ttl_ms", r->ttl_ms);
 	schema_enc_bool(&b, "stream", r->stream);
-	if (r->rollout.present)
-		write_rollout(&b, &r->rollout);
+	if (rc == 0 && r->rollout.present)
+		rc = write_rollout(&b, &r->rollout);
 	schema_sbuf_putc(&b, '}');
 	rc = schema_enc_finish(&b, rc, &text, &len);
 	if (rc < 0)

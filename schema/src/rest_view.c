@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The views of the dispatcher's REST API: jobs, executions, devices,
- * health and errors, encoded canonically. Their strings come from the
+/* The views of the dispatcher's REST API: jobs (with their rollout and
+ * the stored resolution of their target), executions, devices, health
+ * and errors, encoded canonically. Their strings come from the
  * dispatcher's database, so they are written lossily rather than trusted
  * to be UTF-8, and stored JSON is parsed again before it is embedded. */
 #include <errno.h>
@@ -56,6 +57,115 @@ cmdbus_execution_view_encode(const struct cmdbus_execution_view *v, char **out,
 	return schema_enc_finish(&b, write_execution(&b, v), out, outlen);
 }
 
+/* A comparison of reason counts by code, for the duplicate check. */
+static int
+cmp_reason(const void *a, const void *b)
+{
+	const struct cmdbus_reason_count *const *x = a, *const *y = b;
+
+	return strcmp((*x)->code, (*y)->code);
+}
+
+/* "reasons":{code:n,...} in the order given, codes with n 0 left out like
+ * the states of "counts", the member left out when nothing is left. A
+ * code must be an error code and appear once: an object with a repeated
+ * key is malformed JSON. */
+static int
+write_reasons(struct sbuf *b, const struct cmdbus_reason_count *r, size_t n)
+{
+	const struct cmdbus_reason_count **s;
+	bool any = false;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (!r)
+		return -EINVAL;
+	s = calloc(n, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		s[i] = &r[i];
+		if (!r[i].code || !schema_msg_valid_error_code(r[i].code))
+			rc = -EINVAL;
+		any |= r[i].n > 0;
+	}
+	if (rc == 0) {
+		qsort(s, n, sizeof(*s), cmp_reason);
+		for (size_t i = 1; i < n && rc == 0; i++)
+			if (strcmp(s[i - 1]->code, s[i]->code) == 0)
+				rc = -EINVAL;
+	}
+	free(s);
+	if (rc < 0 || !any)
+		return rc;
+	schema_enc_key(b, "reasons");
+	schema_sbuf_putc(b, '{');
+	for (size_t i = 0; i < n; i++)
+		if (r[i].n)
+			schema_enc_u64(b, r[i].code, r[i].n);
+	schema_sbuf_putc(b, '}');
+	return b->err;
+}
+
+static const char *const rollout_phases[] = {"canary", "rolling", "done",
+					     "aborted"};
+
+/* "rollout":{...} as docs/protocol.md lists it. */
+static int
+write_rollout(struct sbuf *b, const struct cmdbus_rollout_view *ro)
+{
+	const char *offline = cmdbus_offline_policy_name(ro->offline);
+	bool phase_ok = false;
+
+	for (size_t i = 0; ro->phase && i < sizeof(rollout_phases) /
+						sizeof(rollout_phases[0]);
+	     i++)
+		phase_ok |= strcmp(ro->phase, rollout_phases[i]) == 0;
+	if (!offline || !phase_ok || ro->batch_size == 0)
+		return -EINVAL;
+	schema_enc_key(b, "rollout");
+	schema_sbuf_putc(b, '{');
+	schema_enc_u64(b, "batch_size", ro->batch_size);
+	if (ro->has_max_failures)
+		schema_enc_u64(b, "max_failures", ro->max_failures);
+	schema_enc_str(b, "offline", offline);
+	schema_enc_u64(b, "canary", ro->canary);
+	schema_enc_str(b, "phase", ro->phase);
+	schema_enc_u64(b, "released", ro->released);
+	schema_enc_u64(b, "in_progress", ro->in_progress);
+	schema_enc_u64(b, "waiting", ro->waiting);
+	schema_enc_u64(b, "failures", ro->failures);
+	schema_enc_u64(b, "batch", ro->batch);
+	schema_sbuf_putc(b, '}');
+	return b->err;
+}
+
+/* What a job view adds after "counts": the detail of a single job
+ * ("reasons", "targets", "rollout"), left out of a list item, then
+ * "abort_reason", which a list item keeps so that a list shows why a
+ * job was aborted. */
+static int
+write_job_detail(struct sbuf *b, const struct cmdbus_job_view *v)
+{
+	int rc;
+
+	if (!v->summary) {
+		if ((rc = write_reasons(b, v->reasons, v->nreasons)) < 0)
+			return rc;
+		if (v->targets_json &&
+		    (rc = schema_enc_json(b, "targets", v->targets_json,
+					  cJSON_Object)) < 0)
+			return rc;
+		if (v->rollout.present &&
+		    (rc = write_rollout(b, &v->rollout)) < 0)
+			return rc;
+	}
+	if (v->abort_reason)
+		schema_enc_text(b, "abort_reason", v->abort_reason);
+	return b->err;
+}
+
 static int
 write_job(struct sbuf *b, const struct cmdbus_job_view *v)
 {
@@ -86,6 +196,8 @@ write_job(struct sbuf *b, const struct cmdbus_job_view *v)
 				       cmdbus_state_name((enum cmdbus_state)i),
 				       v->counts[i]);
 	schema_sbuf_putc(b, '}');
+	if ((rc = write_job_detail(b, v)) < 0)
+		return rc;
 	if (v->summary) {
 		schema_sbuf_putc(b, '}');
 		return b->err;
@@ -114,6 +226,68 @@ cmdbus_job_view_encode(const struct cmdbus_job_view *v, char **out,
 		return -EINVAL;
 	schema_sbuf_init(&b);
 	return schema_enc_finish(&b, write_job(&b, v), out, outlen);
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+
+	return strcmp(*x, *y);
+}
+
+/* ,"KEY":[ids...] sorted by id, whatever order the caller resolved them
+ * in, so that a client can compare lists. Every id must be a device id,
+ * so that the stored text passes the view's check and the JSON Schema
+ * when it is shown. */
+static int
+write_id_list(struct sbuf *b, const char *k, const char (*ids)[CMDBUS_NAME_BUF],
+	      size_t n)
+{
+	const char **s = NULL;
+
+	if (n && !ids)
+		return -EINVAL;
+	if (n && !(s = calloc(n, sizeof(*s))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (!cmdbus_valid_device_id(ids[i])) {
+			free(s);
+			return -EINVAL;
+		}
+		s[i] = ids[i];
+	}
+	if (n)
+		qsort(s, n, sizeof(*s), cmp_id);
+	schema_enc_key(b, k);
+	schema_sbuf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			schema_sbuf_putc(b, ',');
+		schema_json_write_string(b, s[i], strlen(s[i]));
+	}
+	schema_sbuf_putc(b, ']');
+	free(s);
+	return b->err;
+}
+
+int
+cmdbus_targets_encode(uint64_t matched, const char (*offline)[CMDBUS_NAME_BUF],
+		      size_t noffline, const char (*unknown)[CMDBUS_NAME_BUF],
+		      size_t nunknown, char **out, size_t *outlen)
+{
+	struct sbuf b;
+	int rc;
+
+	if (matched > CMDBUS_MAX_INT)
+		return -EINVAL;
+	schema_sbuf_init(&b);
+	schema_sbuf_putc(&b, '{');
+	schema_enc_u64(&b, "matched", matched);
+	if ((rc = write_id_list(&b, "offline", offline, noffline)) == 0)
+		rc = write_id_list(&b, "unknown", unknown, nunknown);
+	schema_sbuf_putc(&b, '}');
+	return schema_enc_finish(&b, rc, out, outlen);
 }
 
 static int

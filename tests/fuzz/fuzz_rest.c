@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (r.target == CMDBUS_TARGET_DEVICES && r.ndevices == 0)
 			abort();
-		if (r.target == CMDBUS_TARGET_LABELS && r.nlabels == 0)
+		if (r.target == CMDBUS_TARGET_LABELS && r.nterms == 0)
 			abort();
 	} else if (!d.code[0] || !d.message[0]) {
 		abort();

@@ -181,6 +181,11 @@ def errors(value, schema, base, path="$"):
                     (len(value) < arg if key == "minItems"
                      else len(value) > arg):
                 errs.append("%s: item count out of %s" % (path, key))
+        elif key in ("minProperties", "maxProperties"):
+            if isinstance(value, dict) and \
+                    (len(value) < arg if key == "minProperties"
+                     else len(value) > arg):
+                errs.append("%s: member count out of %s" % (path, key))
         elif key == "uniqueItems":
             if arg and isinstance(value, list):
                 seen = [json.dumps(v, sort_keys=True) for v in value]

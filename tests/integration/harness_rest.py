@@ -81,12 +81,16 @@ class RestClient:
         return r.json()
 
     def submit(self, action, devices=None, labels=None, args=None,
-               timeout_ms=20000, ttl_ms=600000, **extra):
-        """POST /v1/jobs; asserts 201 and returns the job view."""
+               timeout_ms=20000, ttl_ms=600000, allow_unknown=False,
+               **extra):
+        """POST /v1/jobs; asserts 201 and returns the job view.
+        allow_unknown queues for devices that never sent a status."""
         if labels is not None:
             target = {"labels": labels}
         else:
             target = {"devices": list(devices)}
+            if allow_unknown:
+                target["allow_unknown"] = True
         body = {"target": target, "action": action,
                 "args": {} if args is None else args,
                 "timeout_ms": timeout_ms, "ttl_ms": ttl_ms}

@@ -35,7 +35,7 @@ class Delivery(ClusterTestCase):
 
     def test_offline_device_gets_its_commands_through_the_window(self):
         c = self.start(Device("dev-1"), agents=[], outbox_window=2)
-        jobs = [c.submit("ping", ["dev-1"]) for _ in range(6)]
+        jobs = [c.submit("ping", ["dev-1"], allow_unknown=True) for _ in range(6)]
         # Two in the window went out; the rest wait QUEUED, never sent.
         m = metrics(c)
         self.assertEqual(m["cmdbus_outbox_inflight"], 2, m)
@@ -56,10 +56,11 @@ class Delivery(ClusterTestCase):
 
     def test_expired_when_never_delivered(self):
         c = self.start(Device("dev-1"), agents=[])
-        job = c.submit("ping", ["dev-1"], ttl_ms=1000)
+        job = c.submit("ping", ["dev-1"], allow_unknown=True, ttl_ms=1000)
         e = wait_exec_state(c, job["executions"][0]["id"], "EXPIRED",
                             timeout=10)
-        self.assertEqual(e["error"]["code"], "expired", e)
+        # The device never came: told as offline, not as a silent expiry.
+        self.assertEqual(e["error"]["code"], "offline", e)
         self.assertEqual(c.get_json("/v1/jobs/" + job["id"])["state"],
                          "COMPLETED")
         # It never runs, even when the device connects afterwards.
@@ -72,7 +73,8 @@ class Delivery(ClusterTestCase):
 
     def test_timed_out_when_the_result_never_comes(self):
         c = self.start(Device("dev-1", exec_enabled=True))
-        job = c.submit("exec", ["dev-1"], args={"argv": ["sleep", "30"]},
+        job = c.submit("exec", ["dev-1"], allow_unknown=True,
+                       args={"argv": ["sleep", "30"]},
                        timeout_ms=1000)
         exec_id = job["executions"][0]["id"]
         wait_exec_state(c, exec_id, "RUNNING")
@@ -101,7 +103,7 @@ class Delivery(ClusterTestCase):
         state directory, restarts it and waits for the new boot. Returns
         the execution id."""
         pidfile = c.dir / "sleep.pid"
-        job = c.submit("exec", ["dev-1"], args={"argv": [
+        job = c.submit("exec", ["dev-1"], allow_unknown=True, args={"argv": [
             "sh", "-c", "echo $$ > %s; exec sleep 30" % pidfile]},
             timeout_ms=60000)
         exec_id = job["executions"][0]["id"]
@@ -149,7 +151,8 @@ class Delivery(ClusterTestCase):
 
     def test_result_on_another_devices_topic_is_ignored(self):
         c = self.start(Device("dev-1", exec_enabled=True), Device("dev-2"))
-        job = c.submit("exec", ["dev-1"], args={"argv": ["sleep", "2"]},
+        job = c.submit("exec", ["dev-1"], allow_unknown=True,
+                       args={"argv": ["sleep", "2"]},
                        timeout_ms=20000)
         exec_id = job["executions"][0]["id"]
         wait_exec_state(c, exec_id, "RUNNING")
@@ -180,7 +183,7 @@ class Delivery(ClusterTestCase):
 
     def test_metrics_is_prometheus_text(self):
         c = self.start(Device("dev-1"))
-        c.wait_job(c.submit("ping", ["dev-1"])["id"])
+        c.wait_job(c.submit("ping", ["dev-1"], allow_unknown=True)["id"])
         c.get("/v1/jobs/nonexistent-id")
         m = metrics(c)
         self.assertEqual(m["cmdbus_devices_online"], 1)

@@ -37,7 +37,7 @@ class Faults(ClusterTestCase):
     def test_broker_kill9_loses_nothing(self):
         c = self.start(Device("dev-1"), agents=[])
         # Commands sit in dev-1's session at the broker when it dies.
-        jobs = [c.submit("ping", ["dev-1"]) for _ in range(10)]
+        jobs = [c.submit("ping", ["dev-1"], allow_unknown=True) for _ in range(10)]
         wait_until(lambda: metrics(c)["cmdbus_outbox_inflight"] == 10,
                    RESULT_DEADLINE, "the window to be published")
         c.broker.kill()
@@ -55,9 +55,9 @@ class Faults(ClusterTestCase):
 
     def test_dispatcher_kill9_mid_run_finishes_every_job(self):
         c = self.start(Device("dev-1", exec_enabled=True))
-        jobs = [c.submit("exec", ["dev-1"], args={"argv": ["sleep", "1"]})
+        jobs = [c.submit("exec", ["dev-1"], allow_unknown=True, args={"argv": ["sleep", "1"]})
                 for _ in range(3)]
-        jobs += [c.submit("ping", ["dev-1"]) for _ in range(3)]
+        jobs += [c.submit("ping", ["dev-1"], allow_unknown=True) for _ in range(3)]
         # SIGKILL right after the 201s: some commands are running, some
         # results will arrive while nobody listens.
         c.dispatcher.kill()
@@ -87,7 +87,7 @@ class Faults(ClusterTestCase):
         c.dispatcher_options.update(FAST)
         c.dispatcher_options["db_path"] = mnt / "dispatcher.db"
         c.start()
-        done = c.wait_job(c.submit("ping", ["dev-1"])["id"])
+        done = c.wait_job(c.submit("ping", ["dev-1"], allow_unknown=True)["id"])
         # Fill the file system. Unbuffered: a buffered file would still
         # hold the bytes of the write that found the disk full and fail
         # again when closed, depending on how much room the database left.

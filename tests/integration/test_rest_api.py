@@ -64,8 +64,10 @@ class RestCase(ClusterTestCase):
         return r
 
     def job(self, c, action="ping", devices=(GHOST,), **extra):
-        body = {"target": {"devices": list(devices)}, "action": action,
-                "ttl_ms": 600000}
+        # The ghost device never sends a status: queued for anyway.
+        body = {"target": {"devices": list(devices),
+                           "allow_unknown": True},
+                "action": action, "ttl_ms": 600000}
         body.update(extra)
         return self.post(c, "/v1/jobs", "/v1/jobs", body, 201).json()
 
@@ -132,7 +134,8 @@ class TestListsAndIdempotency(RestCase):
 
         # Idempotency: the same request gives the same job back (200);
         # another request under the same key is 409.
-        body = {"target": {"devices": [GHOST]}, "action": "ping",
+        body = {"target": {"devices": [GHOST], "allow_unknown": True},
+                "action": "ping",
                 "idempotency_key": "deploy-42"}
         a = self.post(c, "/v1/jobs", "/v1/jobs", body, 201).json()
         b = self.post(c, "/v1/jobs", "/v1/jobs", dict(body, timeout_ms=30000),

@@ -67,6 +67,7 @@ if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent)
   cmdbus_integration_test(agent_journal PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(agent_faults PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(live_output PROGRAMS TIMEOUT 120)
+  cmdbus_integration_test(fleet PROGRAMS TIMEOUT 180)
   if(TARGET cmdbus-cli)
     cmdbus_integration_test(cli PROGRAMS TIMEOUT 300)
     set_property(TEST integration.cli APPEND PROPERTY ENVIRONMENT

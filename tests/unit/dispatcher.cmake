@@ -41,3 +41,6 @@ cmdbus_unit_test(dispatcher_metrics
 cmdbus_unit_test(dispatcher_batch
   SOURCES unit/test_dispatcher_batch.c
   LIBS dispatcher_store)
+cmdbus_unit_test(dispatcher_rollout
+  SOURCES unit/test_dispatcher_rollout.c unit/test_dispatcher_fakes.c
+  LIBS dispatcher_core)

@@ -15,7 +15,8 @@ cmdbus_unit_test(schema_msg SOURCES unit/test_schema_msg.c
 cmdbus_unit_test(schema_envelope SOURCES unit/test_schema_envelope.c
                  unit/test_schema_files.c
                  LIBS cmdbus_schema)
-# REST bodies, one executable per concern: requests, views, devices.
+# REST bodies, one executable per concern: requests, views, devices,
+# targeting (label selectors).
 cmdbus_unit_test(schema_rest_request SOURCES unit/test_schema_rest_request.c
                  unit/test_schema_files.c
                  LIBS cmdbus_schema)
@@ -24,6 +25,8 @@ cmdbus_unit_test(schema_rest_views SOURCES unit/test_schema_rest_views.c
                  LIBS cmdbus_schema)
 cmdbus_unit_test(schema_rest_devices SOURCES unit/test_schema_rest_devices.c
                  unit/test_schema_files.c
+                 LIBS cmdbus_schema)
+cmdbus_unit_test(schema_rest_selector SOURCES unit/test_schema_rest_selector.c
                  LIBS cmdbus_schema)
 cmdbus_unit_test(schema_action SOURCES unit/test_schema_action.c
                  LIBS cmdbus_schema)

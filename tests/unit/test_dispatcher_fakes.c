@@ -30,6 +30,7 @@ job_copy(struct job_rec *dst, const struct job_rec *src)
 {
 	*dst = *src;
 	dst->args_json = dup_or_null(src->args_json);
+	dst->targets_json = dup_or_null(src->targets_json);
 }
 
 static void
@@ -249,8 +250,13 @@ exec_change(void *ud, const struct exec_change *chg)
 			if (strcmp(fs->execs[i].job, e->job) == 0 &&
 			    !cmdbus_state_is_terminal(fs->execs[i].state))
 				done = false;
-		if (j && done && j->state == CMDBUS_JOB_RUNNING) {
-			j->state = CMDBUS_JOB_COMPLETED;
+		/* A rollout's job is ended by its rollout unless it was
+		 * canceled or aborted (store.c, S_JOB_COMPLETE). */
+		if (j && done && j->state == CMDBUS_JOB_RUNNING &&
+		    (j->ro.batch == 0 || j->canceled_at || j->aborted_at)) {
+			j->state = j->aborted_at    ? CMDBUS_JOB_ABORTED
+				   : j->canceled_at ? CMDBUS_JOB_CANCELED
+						    : CMDBUS_JOB_COMPLETED;
 			j->finished_at = chg->at;
 		}
 	}
@@ -343,6 +349,149 @@ devices_match(void *ud, const char *labels_json, struct name_list *out)
 	return 0;
 }
 
+/* ---- targeting and rollouts, as store_rollout.c does them ---- */
+
+static int
+devices_brief(void *ud, struct device_list *out)
+{
+	return device_list(ud, out);
+}
+
+static int
+rollout_counts(void *ud, const char *job, uint64_t canary, bool offline_fails,
+	       struct rollout_counts *out)
+{
+	struct fake_store *fs = ud;
+
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < fs->nexecs; i++) {
+		const struct exec_rec *e = &fs->execs[i];
+		bool term = cmdbus_state_is_terminal(e->state);
+		if (strcmp(e->job, job) != 0)
+			continue;
+		if (!e->held) {
+			out->released++;
+			out->in_progress += !term;
+			if (e->release_seq >= 1 && e->release_seq <= canary) {
+				out->canary_ended += term;
+				out->canary_ok +=
+				    e->state == CMDBUS_STATE_SUCCEEDED;
+			}
+		} else if (e->state == CMDBUS_STATE_QUEUED) {
+			out->waiting++;
+		}
+		switch (e->state) {
+		case CMDBUS_STATE_FAILED:
+		case CMDBUS_STATE_TIMED_OUT:
+		case CMDBUS_STATE_REJECTED:
+		case CMDBUS_STATE_LOST:
+			out->failures++;
+			break;
+		case CMDBUS_STATE_EXPIRED:
+			out->failures += offline_fails ||
+					 strcmp(e->error_code, "offline") != 0;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+rollout_next(void *ud, const char *job, size_t limit, bool online_only,
+	     struct exec_list *out)
+{
+	struct fake_store *fs = ud;
+
+	memset(out, 0, sizeof *out);
+	out->v = calloc(fs->nexecs + 1, sizeof *out->v);
+	if (!out->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < fs->nexecs && out->n < limit; i++) {
+		const struct exec_rec *e = &fs->execs[i];
+		if (strcmp(e->job, job) != 0 || !e->held ||
+		    e->state != CMDBUS_STATE_QUEUED)
+			continue;
+		if (online_only) {
+			const struct device_rec *d =
+			    fake_store_device(fs, e->device);
+			if (!d || !d->online)
+				continue;
+		}
+		exec_copy(&out->v[out->n++], e);
+	}
+	return 0;
+}
+
+static int
+exec_release(void *ud, const struct exec_rec *execs, size_t n,
+	     uint64_t first_seq)
+{
+	struct fake_store *fs = ud;
+	for (size_t i = 0; i < n; i++) {
+		struct exec_rec *e = fake_store_exec(fs, execs[i].id);
+		if (!e || !e->held || e->state != CMDBUS_STATE_QUEUED)
+			return -ERR_CONFLICT;
+		e->held = false;
+		e->release_seq = first_seq + i;
+	}
+	return 0;
+}
+
+static int
+job_abort(void *ud, const char *job, uint64_t at, const char *reason)
+{
+	struct job_rec *j = fake_store_job(ud, job);
+	if (!j)
+		return -ERR_NOT_FOUND;
+	if (j->aborted_at)
+		return -ERR_CONFLICT;
+	j->aborted_at = at;
+	snprintf(j->abort_reason, sizeof j->abort_reason, "%s", reason);
+	return 0;
+}
+
+static int
+job_finish(void *ud, const char *job, uint64_t at, bool *ended)
+{
+	struct fake_store *fs = ud;
+	struct job_rec *j = fake_store_job(fs, job);
+
+	*ended = false;
+	if (!j)
+		return -ERR_NOT_FOUND;
+	if (j->state != CMDBUS_JOB_RUNNING)
+		return 0;
+	for (size_t i = 0; i < fs->nexecs; i++)
+		if (strcmp(fs->execs[i].job, job) == 0 &&
+		    !cmdbus_state_is_terminal(fs->execs[i].state))
+			return 0;
+	j->state = j->aborted_at    ? CMDBUS_JOB_ABORTED
+		   : j->canceled_at ? CMDBUS_JOB_CANCELED
+				    : CMDBUS_JOB_COMPLETED;
+	j->finished_at = at;
+	*ended = true;
+	return 0;
+}
+
+static int
+rollout_jobs(void *ud, struct name_list *out)
+{
+	struct fake_store *fs = ud;
+
+	memset(out, 0, sizeof *out);
+	out->v = calloc(fs->njobs + 1, sizeof *out->v);
+	if (!out->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < fs->njobs; i++)
+		if (fs->jobs[i].state == CMDBUS_JOB_RUNNING &&
+		    fs->jobs[i].ro.batch > 0)
+			snprintf(out->v[out->n++], sizeof out->v[0], "%s",
+				 fs->jobs[i].id);
+	return 0;
+}
+
 static int
 check(void *ud)
 {
@@ -368,6 +517,13 @@ fake_store_port(struct fake_store *fs, struct store_port *out)
 	    .device_list = device_list,
 	    .devices_match = devices_match,
 	    .check = check,
+	    .devices_brief = devices_brief,
+	    .rollout_counts = rollout_counts,
+	    .rollout_next = rollout_next,
+	    .exec_release = exec_release,
+	    .job_abort = job_abort,
+	    .job_finish = job_finish,
+	    .rollout_jobs = rollout_jobs,
 	};
 }
 

@@ -338,7 +338,7 @@ test_create_and_read(void **state)
 	char id[64], req[512];
 
 	assert_int_equal(post(f, &c, "application/json",
-			      "{\"target\":{\"devices\":[\"dev-1\"]},"
+			      "{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 			      "\"action\":\"ping\"}",
 			      &body),
 			 201);
@@ -468,7 +468,7 @@ make_job(struct fx *f, const char *extra, char job[32], char exec[32])
 	char json[512];
 
 	snprintf(json, sizeof json,
-		 "{\"target\":{\"devices\":[\"dev-x\"]},\"action\":\"ping\"%s}",
+		 "{\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true},\"action\":\"ping\"%s}",
 		 extra);
 	assert_int_equal(post(f, &c, "application/json", json, &body), 201);
 	field(body, "{\"id\":\"", job);
@@ -584,7 +584,7 @@ test_cancel_and_idempotency(void **state)
 	assert_int_equal(
 	    post(f, &c, "application/json",
 		 "{\"idempotency_key\":\"k-1\",\"action\":\"ping\","
-		 "\"target\":{\"devices\":[\"dev-x\"]}}",
+		 "\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true}}",
 		 &body),
 	    200);
 	field(body, "{\"id\":\"", job2);
@@ -592,7 +592,7 @@ test_cancel_and_idempotency(void **state)
 	assert_int_equal(
 	    post(f, &c, "application/json",
 		 "{\"idempotency_key\":\"k-1\",\"action\":\"info\","
-		 "\"target\":{\"devices\":[\"dev-x\"]}}",
+		 "\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true}}",
 		 &body),
 	    409);
 	assert_non_null(strstr(body, "\"field\":\"idempotency_key\""));

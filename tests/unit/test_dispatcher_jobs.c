@@ -143,7 +143,7 @@ test_create_devices_publishes_each(void **state)
 
 	assert_int_equal(
 	    create(f,
-		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-9\"]},"
+		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-9\"],\"allow_unknown\":true},"
 		   "\"action\":\"exec\",\"args\":{\"argv\":[\"uname\"]},"
 		   "\"timeout_ms\":5000,\"ttl_ms\":60000}",
 		   NULL),
@@ -197,7 +197,7 @@ test_expiry_rounds_up_and_is_never_zero(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\",\"ttl_ms\":1500}",
 				NULL),
 			 0);
@@ -223,7 +223,7 @@ test_ttl_capped_at_session_expiry(void **state)
 
 	(void)state;
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\",\"ttl_ms\":3600000}",
 				NULL),
 			 0);
@@ -284,23 +284,6 @@ test_empty_target_is_400_naming_target(void **state)
 }
 
 static void
-test_rollout_not_supported(void **state)
-{
-	struct fx *f = *state;
-	struct cmdbus_diag diag;
-
-	assert_int_equal(
-	    create(f,
-		   "{\"target\":{\"all\":true},\"action\":\"ping\","
-		   "\"rollout\":{\"batch_size\":1}}",
-		   &diag),
-	    -ERR_MALFORMED);
-	assert_string_equal(diag.field, "rollout");
-	assert_string_equal(diag.message, "rollout: not supported yet");
-	assert_int_equal(f->fs.njobs, 0);
-}
-
-static void
 test_malformed_body_names_field(void **state)
 {
 	struct fx *f = *state;
@@ -310,7 +293,7 @@ test_malformed_body_names_field(void **state)
 			 -ERR_MALFORMED);
 	assert_string_equal(diag.field, "action");
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"ok\",\"b/d\"]},"
+				"{\"target\":{\"devices\":[\"ok\",\"b/d\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\"}",
 				&diag),
 			 -ERR_MALFORMED);
@@ -325,7 +308,7 @@ test_idempotency_key_stored(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\","
 				"\"idempotency_key\":\"abc-1\"}",
 				NULL),
@@ -340,7 +323,7 @@ test_store_failure_creates_nothing(void **state)
 
 	f->fs.fail_job_create = -ENOSPC;
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\"}",
 				NULL),
 			 -ENOSPC);
@@ -358,7 +341,7 @@ test_bus_down_then_connect_publishes(void **state)
 	f->bus.connected = false;
 	assert_int_equal(
 	    create(f,
-		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"]},"
+		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"],\"allow_unknown\":true},"
 		   "\"action\":\"ping\"}",
 		   NULL),
 	    0);
@@ -386,7 +369,7 @@ test_republish_sends_same_bytes(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\"}",
 				NULL),
 			 0);
@@ -417,7 +400,7 @@ test_puback_marks_published(void **state)
 
 	assert_int_equal(
 	    create(f,
-		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"]},"
+		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"],\"allow_unknown\":true},"
 		   "\"action\":\"ping\"}",
 		   NULL),
 	    0);
@@ -442,7 +425,7 @@ test_puback_after_report_changes_nothing(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\"}",
 				NULL),
 			 0);
@@ -458,7 +441,7 @@ test_command_store_failure_sends_nothing(void **state)
 
 	f->fs.fail_set_commands = -ERR_UNAVAILABLE;
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\"}",
 				NULL),
 			 0);
@@ -479,7 +462,7 @@ test_never_sent_past_exp_is_expired(void **state)
 
 	f->bus.connected = false;
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\",\"ttl_ms\":1000}",
 				NULL),
 			 0);
@@ -502,7 +485,7 @@ test_publish_error_counted(void **state)
 
 	f->bus.fail = -EIO;
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\"}",
 				NULL),
 			 0);
@@ -531,7 +514,7 @@ test_signed_commands_verify(void **state)
 
 	struct fx *f = fx_new(7 * DAY, priv);
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"]},"
+				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\"}",
 				NULL),
 			 0);
@@ -560,8 +543,6 @@ main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_empty_target_is_400_naming_target, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rollout_not_supported, setup,
-					    teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_body_names_field,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idempotency_key_stored, setup,

@@ -369,6 +369,128 @@ put_device(struct fx *f, const char *id, bool online, const char *labels)
 	device_rec_fini(&d);
 }
 
+/* The rollout's queries against real SQLite: counts, the next held
+ * executions (online ones only when asked), release numbering, the abort
+ * mark, and a rollout job ended by its rollout, not by its last
+ * execution. */
+static void
+test_rollout_queries(void **state)
+{
+	struct fx *f = *state;
+	struct job_rec j;
+	struct exec_rec e[3];
+	struct rollout_counts k;
+	struct exec_list l = {0};
+	struct name_list names = {0};
+	bool ended = true;
+	static const char *const ids[] = {EX1, EX2, "01EXE0000000000000000000A3"};
+
+	put_device(f, "dev-1", false, "{}");
+	put_device(f, "dev-2", true, "{}");
+	memset(&j, 0, sizeof j);
+	snprintf(j.id, sizeof j.id, "%s", JOB);
+	snprintf(j.action, sizeof j.action, "ping");
+	j.state = CMDBUS_JOB_RUNNING;
+	j.created_at = 1000;
+	j.timeout_ms = 30000;
+	j.ttl_ms = 60000;
+	char targets[] = "{\"matched\":3,\"offline\":[\"dev-1\"],"
+			 "\"unknown\":[\"dev-3\"]}";
+	char offline_msg[] = "offline at creation";
+	j.targets_json = targets;
+	j.ro = (struct job_rollout){.batch = 1,
+				    .has_max_failures = true,
+				    .max_failures = 0,
+				    .offline = CMDBUS_OFFLINE_FAIL,
+				    .canary = 1};
+	memset(e, 0, sizeof e);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(e[i].id, sizeof e[i].id, "%s", ids[i]);
+		snprintf(e[i].device, sizeof e[i].device, "dev-%zu", i + 1);
+		e[i].state = CMDBUS_STATE_QUEUED;
+		e[i].created_at = e[i].updated_at = 1000;
+		e[i].exp_at = 61000;
+		e[i].held = true;
+	}
+	/* dev-3 was never seen: ended at creation under "fail". */
+	e[2].state = CMDBUS_STATE_EXPIRED;
+	e[2].finished_at = 1000;
+	snprintf(e[2].error_code, sizeof e[2].error_code, "offline");
+	e[2].error_message = offline_msg;
+	assert_int_equal(f->p.job_create(f->p.ud, &j, e, 3), 0);
+
+	assert_int_equal(f->p.job_get(f->p.ud, JOB, &j), 0);
+	assert_int_equal(j.ro.batch, 1);
+	assert_true(j.ro.has_max_failures);
+	assert_int_equal(j.ro.offline, CMDBUS_OFFLINE_FAIL);
+	assert_int_equal(j.ro.canary, 1);
+	assert_non_null(strstr(j.targets_json, "dev-3"));
+	job_rec_fini(&j);
+	assert_int_equal(f->p.rollout_jobs(f->p.ud, &names), 0);
+	assert_int_equal(names.n, 1);
+	name_list_fini(&names);
+
+	assert_int_equal(f->p.rollout_counts(f->p.ud, JOB, 1, true, &k), 0);
+	assert_int_equal(k.waiting, 2);
+	assert_int_equal(k.released, 0);
+	assert_int_equal(k.failures, 1); /* offline counts under "fail" */
+	assert_int_equal(f->p.rollout_counts(f->p.ud, JOB, 1, false, &k), 0);
+	assert_int_equal(k.failures, 0);
+
+	/* Online only: dev-2; otherwise both, in order. */
+	assert_int_equal(f->p.rollout_next(f->p.ud, JOB, 10, true, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].id, EX2);
+	assert_true(l.v[0].held);
+	assert_int_equal(f->p.exec_release(f->p.ud, l.v, 1, 1), 0);
+	assert_int_equal(f->p.exec_release(f->p.ud, l.v, 1, 1), -ERR_CONFLICT);
+	exec_list_fini(&l);
+	assert_int_equal(f->p.rollout_next(f->p.ud, JOB, 10, false, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].id, EX1);
+	exec_list_fini(&l);
+	/* A held execution never reaches its device's window. */
+	assert_int_equal(
+	    f->p.exec_device_unfinished(f->p.ud, "dev-1", 10, &l), 0);
+	assert_int_equal(l.n, 0);
+	exec_list_fini(&l);
+
+	struct exec_change ok = {.id = EX2,
+				 .from = CMDBUS_STATE_QUEUED,
+				 .to = CMDBUS_STATE_SUCCEEDED,
+				 .at = 2000,
+				 .complete_job = true};
+	assert_int_equal(f->p.exec_change(f->p.ud, &ok), 0);
+	assert_int_equal(f->p.rollout_counts(f->p.ud, JOB, 1, false, &k), 0);
+	assert_int_equal(k.released, 1);
+	assert_int_equal(k.in_progress, 0);
+	assert_int_equal(k.canary_ended, 1);
+	assert_int_equal(k.canary_ok, 1);
+
+	/* The abort is recorded once; the last execution then ends the
+	 * job ABORTED. */
+	assert_int_equal(f->p.job_abort(f->p.ud, JOB, 3000, "why"), 0);
+	assert_int_equal(f->p.job_abort(f->p.ud, JOB, 3001, "again"),
+			 -ERR_CONFLICT);
+	assert_int_equal(f->p.job_finish(f->p.ud, JOB, 3000, &ended), 0);
+	assert_false(ended); /* EX1 is still QUEUED */
+	struct exec_change cancel = {.id = EX1,
+				     .from = CMDBUS_STATE_QUEUED,
+				     .to = CMDBUS_STATE_CANCELED,
+				     .at = 4000,
+				     .error_code = "rollout_aborted",
+				     .complete_job = true};
+	assert_int_equal(f->p.exec_change(f->p.ud, &cancel), 0);
+	assert_int_equal(f->p.job_get(f->p.ud, JOB, &j), 0);
+	assert_int_equal(j.state, CMDBUS_JOB_ABORTED);
+	assert_string_equal(j.abort_reason, "why");
+	assert_int_equal(j.finished_at, 4000);
+	job_rec_fini(&j);
+	assert_int_equal(f->p.rollout_jobs(f->p.ud, &names), 0);
+	assert_int_equal(names.n, 0);
+	name_list_fini(&names);
+}
+
 static void
 test_devices(void **state)
 {
@@ -510,13 +632,25 @@ test_migration_from_v2(void **state)
 	struct job_rec j;
 	char plan[1024];
 
-	/* A version 2 database with a running job in it: version 3 only
-	 * added executions_job_state, so dropping it gives exactly what a
+	/* A version 2 database with a running job in it: versions 3 to 5
+	 * only added executions_job_state, output_chunks and the rollout
+	 * columns and indexes, so dropping them gives exactly what a
 	 * version 2 dispatcher left on disk. */
 	two_execs(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_exec(f->path, "DROP INDEX executions_job_state;"
+	raw_exec(f->path, "DROP INDEX executions_job_held;"
+			  "DROP INDEX jobs_rollout;"
+			  "ALTER TABLE jobs DROP COLUMN targets;"
+			  "ALTER TABLE jobs DROP COLUMN ro_batch;"
+			  "ALTER TABLE jobs DROP COLUMN ro_max_failures;"
+			  "ALTER TABLE jobs DROP COLUMN ro_offline;"
+			  "ALTER TABLE jobs DROP COLUMN ro_canary;"
+			  "ALTER TABLE jobs DROP COLUMN aborted_at;"
+			  "ALTER TABLE jobs DROP COLUMN abort_reason;"
+			  "ALTER TABLE executions DROP COLUMN held;"
+			  "ALTER TABLE executions DROP COLUMN release_seq;"
+			  "DROP INDEX executions_job_state;"
 			  "DROP TABLE output_chunks;"
 			  "PRAGMA user_version=2;");
 	raw_plan(f->path, JOB_UNFINISHED_SQL, plan, sizeof plan);
@@ -587,6 +721,7 @@ main(void)
 	    T(test_devices),
 	    T(test_reopen_keeps_data),
 	    T(test_migration_from_v2),
+	    T(test_rollout_queries),
 	    cmocka_unit_test(test_open_failure_reports),
 	};
 #undef T

@@ -156,7 +156,8 @@ make_job(struct fx *f, const char *devices, unsigned timeout_ms,
 	struct cmdbus_diag diag;
 
 	snprintf(body, sizeof body,
-		 "{\"target\":{\"devices\":%s},\"action\":\"ping\","
+		 "{\"target\":{\"devices\":%s,\"allow_unknown\":true},"
+		 "\"action\":\"ping\","
 		 "\"timeout_ms\":%u,\"ttl_ms\":%u}",
 		 devices, timeout_ms, ttl_ms);
 	memset(&diag, 0, sizeof diag);
@@ -221,6 +222,9 @@ test_expired(void **state)
 	(void)state;
 	struct core_config cc = {.timeout_grace_ms = 5000};
 	struct fx *f = fx_new(&cc);
+	static const char *const none[] = {"site=x"};
+	/* dev-1 is known and online, dev-2 was never seen. */
+	fake_store_add_device(&f->fs, "dev-1", none, 1);
 	f->bus.connected = false; /* the device's command waits */
 	make_job(f, "[\"dev-1\",\"dev-2\"]", 1000, 10000);
 	f->bus.connected = true;
@@ -244,6 +248,8 @@ test_expired(void **state)
 	clock_fake_advance(&f->clk, 1);
 	core_sweep(&f->core);
 	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_EXPIRED);
+	/* Never seen, so offline: told as such, not as a silent expiry. */
+	assert_string_equal(f->fs.execs[1].error_code, "offline");
 	assert_int_equal(f->core.stats.expired, 2);
 	/* Terminal states never change. */
 	clock_fake_advance(&f->clk, 100000);

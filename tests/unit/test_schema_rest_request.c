@@ -75,9 +75,16 @@ test_full(void **state)
 		   &r, &d),
 	    0);
 	assert_int_equal(r.target, CMDBUS_TARGET_LABELS);
-	assert_int_equal(r.nlabels, 2);
-	assert_string_equal(r.labels[1].key, "role");
-	assert_string_equal(r.labels[1].value, "web");
+	assert_int_equal(r.nterms, 2);
+	/* Sorted by key. */
+	assert_string_equal(r.terms[0].key, "role");
+	assert_int_equal(r.terms[0].op, CMDBUS_LABEL_EQ);
+	assert_int_equal(r.terms[0].nvalues, 1);
+	assert_string_equal(r.terms[0].values[0], "web");
+	assert_string_equal(r.terms[1].key, "site");
+	assert_string_equal(r.terms[1].values[0], "lab");
+	assert_false(r.allow_unknown);
+	assert_int_equal(r.rollout.canary, 0);
 	assert_true(r.rollout.present);
 	assert_true(r.rollout.batch_pct);
 	assert_int_equal(r.rollout.batch_size, 100);
@@ -408,6 +415,143 @@ test_request_sha_key_order(void **state)
 	assert_string_equal(a, b);
 }
 
+/* Hashes pinned before selector terms, allow_unknown and canary existed:
+ * a request that uses none of them must keep the hash it had, or a
+ * client retrying with its idempotency key across an upgrade would get
+ * a conflict for the same request. */
+static void
+test_request_sha_pinned(void **state)
+{
+	static const struct {
+		const char *body, *hex;
+	} pinned[] = {
+	    {"{\"target\":{\"devices\":[\"d1\",\"d2\"]},\"action\":\"exec\","
+	     "\"args\":{\"argv\":[\"ls\"]}}",
+	     "7263ac81da53d0c947fc2874f9d4b4b713b32dd1c9d1f8617433c40c5ec290d"
+	     "c"},
+	    {"{\"target\":{\"labels\":{\"site\":\"lab\",\"role\":\"web\"}},"
+	     "\"action\":\"ping\"}",
+	     "82892651f2425996decfce31410ff01ca56ba0d31b350a5d98c3b723aa206d2"
+	     "a"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":{"
+	     "\"batch_size\":\"25%\",\"max_failures\":2,\"offline\":"
+	     "\"skip\"}}",
+	     "a26230ad17c912fcba91ad94df9dea6f6ebc54744e5ae48008d63b8eadd570f"
+	     "b"},
+	    /* The new members at their defaults change nothing. */
+	    {"{\"target\":{\"devices\":[\"d1\",\"d2\"],\"allow_unknown\":"
+	     "false},\"action\":\"exec\",\"args\":{\"argv\":[\"ls\"]}}",
+	     "7263ac81da53d0c947fc2874f9d4b4b713b32dd1c9d1f8617433c40c5ec290d"
+	     "c"},
+	    {"{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":{"
+	     "\"canary\":0,\"batch_size\":\"25%\",\"max_failures\":2,"
+	     "\"offline\":\"skip\"}}",
+	     "a26230ad17c912fcba91ad94df9dea6f6ebc54744e5ae48008d63b8eadd570f"
+	     "b"},
+	};
+	char hex[CMDBUS_SHA256_HEX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof pinned / sizeof pinned[0]; i++) {
+		sha_of(pinned[i].body, hex);
+		if (strcmp(hex, pinned[i].hex) != 0)
+			fail_msg("case %zu: %s", i, hex);
+	}
+}
+
+/* The new members count only when used, and then they count. */
+static void
+test_request_sha_targeting(void **state)
+{
+	char a[CMDBUS_SHA256_HEX + 1], b[CMDBUS_SHA256_HEX + 1];
+	struct cmdbus_job_request r;
+	struct cmdbus_diag d;
+
+	(void)state;
+	sha_of("{\"target\":{\"devices\":[\"d1\"]},\"action\":\"ping\"}", a);
+	sha_of("{\"target\":{\"devices\":[\"d1\"],\"allow_unknown\":true},"
+	       "\"action\":\"ping\"}",
+	       b);
+	assert_string_not_equal(a, b);
+
+	sha_of("{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":{}}",
+	       a);
+	sha_of("{\"target\":{\"all\":true},\"action\":\"a\",\"rollout\":{"
+	       "\"canary\":2}}",
+	       b);
+	assert_string_not_equal(a, b);
+
+	/* Labels in another member order hash the same, terms included. */
+	sha_of("{\"target\":{\"labels\":{\"env\":\"prod\",\"role\":{\"in\":"
+	       "[\"web\",\"db\"]},\"zone\":{\"notin\":[\"b\"]}}},"
+	       "\"action\":\"ping\"}",
+	       a);
+	sha_of("{\"target\":{\"labels\":{\"zone\":{\"notin\":[\"b\"]},"
+	       "\"role\":{\"in\":[\"web\",\"db\"]},\"env\":\"prod\"}},"
+	       "\"action\":\"ping\"}",
+	       b);
+	assert_string_equal(a, b);
+	/* Values keep the order given. */
+	sha_of("{\"target\":{\"labels\":{\"env\":\"prod\",\"role\":{\"in\":"
+	       "[\"db\",\"web\"]},\"zone\":{\"notin\":[\"b\"]}}},"
+	       "\"action\":\"ping\"}",
+	       b);
+	assert_string_not_equal(a, b);
+	/* in and notin differ; "v" and {"in":["v"]} are written apart. */
+	sha_of("{\"target\":{\"labels\":{\"env\":{\"in\":[\"prod\"]}}},"
+	       "\"action\":\"ping\"}",
+	       a);
+	sha_of("{\"target\":{\"labels\":{\"env\":{\"notin\":[\"prod\"]}}},"
+	       "\"action\":\"ping\"}",
+	       b);
+	assert_string_not_equal(a, b);
+	sha_of("{\"target\":{\"labels\":{\"env\":\"prod\"}},"
+	       "\"action\":\"ping\"}",
+	       b);
+	assert_string_not_equal(a, b);
+
+	/* The canonical form spelled out. */
+	sha_of("{\"target\":{\"labels\":{\"role\":{\"notin\":[\"x\",\"a\"]},"
+	       "\"env\":\"prod\"}},\"action\":\"ping\",\"rollout\":{"
+	       "\"canary\":1,\"batch_size\":2}}",
+	       a);
+	{
+		static const char canon[] =
+		    "{\"target\":{\"labels\":{\"env\":\"prod\",\"role\":{"
+		    "\"notin\":[\"x\",\"a\"]}}},\"action\":\"ping\",\"args\":{}"
+		    ","
+		    "\"timeout_ms\":30000,\"ttl_ms\":3600000,\"stream\":false,"
+		    "\"rollout\":{\"batch_size\":2,\"batch_pct\":false,"
+		    "\"offline\":\"wait\",\"canary\":1}}";
+		cmdbus_sha256_hex(canon, strlen(canon), b);
+	}
+	assert_string_equal(a, b);
+	sha_of("{\"target\":{\"devices\":[\"d1\"],\"allow_unknown\":true},"
+	       "\"action\":\"ping\"}",
+	       a);
+	{
+		static const char canon[] =
+		    "{\"target\":{\"allow_unknown\":true,\"devices\":[\"d1\"]},"
+		    "\"action\":\"ping\",\"args\":{},\"timeout_ms\":30000,"
+		    "\"ttl_ms\":3600000,\"stream\":false}";
+		cmdbus_sha256_hex(canon, strlen(canon), b);
+	}
+	assert_string_equal(a, b);
+
+	/* A request filled in by hand with a broken term is refused. */
+	assert_int_equal(decode("{\"target\":{\"labels\":{\"env\":\"prod\"}},"
+				"\"action\":\"ping\"}",
+				&r, &d),
+			 0);
+	r.terms[0].op = (enum cmdbus_label_op)9;
+	assert_int_equal(cmdbus_job_request_sha256(&r, a), -EINVAL);
+	r.terms[0].op = CMDBUS_LABEL_EQ;
+	r.rollout.present = true;
+	r.rollout.offline = (enum cmdbus_offline_policy)5;
+	assert_int_equal(cmdbus_job_request_sha256(&r, a), -EINVAL);
+	cmdbus_job_request_fini(&r);
+}
+
 int
 main(void)
 {
@@ -420,6 +564,8 @@ main(void)
 	    cmocka_unit_test(test_action_call),
 	    cmocka_unit_test(test_request_sha),
 	    cmocka_unit_test(test_request_sha_key_order),
+	    cmocka_unit_test(test_request_sha_pinned),
+	    cmocka_unit_test(test_request_sha_targeting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

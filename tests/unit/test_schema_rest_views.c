@@ -165,6 +165,246 @@ test_job_view(void **state)
 	free(want);
 }
 
+/* The job aborted by its canary in job-view-rollout.json. */
+static struct cmdbus_job_view
+job_aborted(void)
+{
+	static const struct cmdbus_reason_count reasons[] = {
+	    {"rollout_aborted", 2}};
+	struct cmdbus_job_view j;
+
+	memset(&j, 0, sizeof j);
+	j.id = JOB;
+	j.action = "exec";
+	j.args_json = "{\"argv\":[\"uname\",\"-a\"]}";
+	j.state = CMDBUS_JOB_ABORTED;
+	j.created_at = IAT - 100;
+	j.finished_at = EXP;
+	j.timeout_ms = 30000;
+	j.ttl_ms = 86400000;
+	j.counts[CMDBUS_STATE_SUCCEEDED] = 1;
+	j.counts[CMDBUS_STATE_FAILED] = 1;
+	j.counts[CMDBUS_STATE_CANCELED] = 2;
+	j.reasons = reasons;
+	j.nreasons = 1;
+	j.targets_json = "{\"matched\":4,\"offline\":[\"dev-3\"],"
+			 "\"unknown\":[]}";
+	j.rollout.present = true;
+	j.rollout.batch_size = 2;
+	j.rollout.has_max_failures = true;
+	j.rollout.max_failures = 1;
+	j.rollout.offline = CMDBUS_OFFLINE_SKIP;
+	j.rollout.canary = 2;
+	j.rollout.phase = "aborted";
+	j.rollout.released = 2;
+	j.rollout.failures = 1;
+	j.abort_reason =
+	    "canary failed: 1 of 2 canary executions did not succeed";
+	return j;
+}
+
+static void
+test_job_view_detail(void **state)
+{
+	static const char three[4][CMDBUS_NAME_BUF] = {"dev-3"};
+	static const char nine[1][CMDBUS_NAME_BUF] = {"dev-9"};
+	static const struct cmdbus_reason_count zero[] = {{"offline", 0}},
+						two[] = {
+						    {"offline", 2},
+						    {"rollout_aborted", 5}};
+	struct cmdbus_job_view j = job_aborted();
+	char *want = test_vector_read("rest/valid/job-view-rollout.json", NULL);
+	char *out = NULL, *targets = NULL;
+	size_t len, tlen;
+
+	(void)state;
+	/* The stored resolution, made by cmdbus_targets_encode. */
+	assert_int_equal(
+	    cmdbus_targets_encode(4, three, 1, NULL, 0, &targets, &tlen), 0);
+	assert_string_equal(targets, j.targets_json);
+	assert_int_equal(tlen, strlen(targets));
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+	free(out);
+	free(want);
+	free(targets);
+
+	/* Unknown devices, an unlimited rollout, no reasons, not aborted. */
+	j = job_aborted();
+	j.action = "ping";
+	j.args_json = "{}";
+	j.state = CMDBUS_JOB_RUNNING;
+	j.created_at = IAT;
+	j.finished_at = 0;
+	j.ttl_ms = 3600000;
+	memset(j.counts, 0, sizeof j.counts);
+	j.counts[CMDBUS_STATE_QUEUED] = 2;
+	j.nreasons = 0;
+	assert_int_equal(
+	    cmdbus_targets_encode(2, NULL, 0, nine, 1, &targets, &tlen), 0);
+	/* Stored text is written canonically. */
+	j.targets_json = " { \"matched\" : 2 , \"offline\" : [ ] , "
+			 "\"unknown\" : [ \"dev-9\" ] } ";
+	j.rollout.has_max_failures = false;
+	j.rollout.offline = CMDBUS_OFFLINE_WAIT;
+	j.rollout.canary = 0;
+	j.rollout.phase = "done";
+	j.rollout.released = 2;
+	j.rollout.in_progress = 2;
+	j.rollout.failures = 0;
+	j.rollout.batch = 1;
+	j.abort_reason = NULL;
+	want =
+	    test_vector_read("rest/valid/job-view-targets-unknown.json", NULL);
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), 0);
+	assert_string_equal(out, want);
+	assert_non_null(strstr(out, targets));
+	free(out);
+	free(want);
+	free(targets);
+
+	/* Reasons in the order given, zero counts left out, and the member
+	 * left out when nothing is left. */
+	j = job_aborted();
+	j.reasons = two;
+	j.nreasons = 2;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), 0);
+	assert_non_null(strstr(out,
+			       "\"counts\":{\"SUCCEEDED\":1,\"FAILED\":"
+			       "1,\"CANCELED\":2},\"reasons\":{\"offline\":"
+			       "2,\"rollout_aborted\":5},\"targets\":"));
+	free(out);
+	j.reasons = zero;
+	j.nreasons = 1;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), 0);
+	assert_null(strstr(out, "reasons"));
+	free(out);
+
+	/* Without the new members the view is what it was. */
+	j = job_aborted();
+	j.nreasons = 0;
+	j.targets_json = NULL;
+	j.rollout.present = false;
+	j.abort_reason = NULL;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), 0);
+	assert_non_null(strstr(out, "\"counts\":{\"SUCCEEDED\":1,\"FAILED\":"
+				    "1,\"CANCELED\":2},\"executions\":[]}"));
+	free(out);
+}
+
+/* A list item keeps abort_reason and leaves the detail out. */
+static void
+test_job_summary_detail(void **state)
+{
+	struct cmdbus_job_view j = job_aborted();
+	char *item = NULL, *out = NULL, *want;
+	size_t ilen, len;
+
+	(void)state;
+	j.summary = true;
+	j.abort_reason = "max_failures exceeded: 1 failures, at most 0 allowed";
+	assert_int_equal(cmdbus_job_view_encode(&j, &item, &ilen), 0);
+	assert_null(strstr(item, "reasons"));
+	assert_null(strstr(item, "targets"));
+	assert_null(strstr(item, "rollout"));
+	assert_null(strstr(item, "executions"));
+	assert_int_equal(
+	    cmdbus_page_encode("jobs", &item, &ilen, 1, NULL, &out, &len), 0);
+	want = test_vector_read("rest/valid/jobs-page-aborted.json", NULL);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+	free(item);
+
+	/* A broken detail is not looked at in a list item. */
+	j.rollout.phase = "paused";
+	j.targets_json = "[]";
+	assert_int_equal(cmdbus_job_view_encode(&j, &item, &ilen), 0);
+	free(item);
+}
+
+/* What breaks the contract is refused, never written. */
+static void
+test_job_view_detail_refusals(void **state)
+{
+	static const struct cmdbus_reason_count null_code[] = {{NULL, 1}},
+						bad_code[] = {{"Offline", 1}},
+						dup_code[] = {{"offline", 1},
+							      {"expired", 1},
+							      {"offline", 2}};
+	struct cmdbus_job_view j;
+	char *out = NULL;
+	size_t len;
+
+	(void)state;
+	j = job_aborted();
+	j.rollout.phase = "paused";
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j.rollout.phase = NULL;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j = job_aborted();
+	j.rollout.offline = (enum cmdbus_offline_policy)3;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j = job_aborted();
+	j.rollout.batch_size = 0;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j = job_aborted();
+	j.reasons = null_code;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j.reasons = bad_code;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j.reasons = dup_code;
+	j.nreasons = 3;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j.reasons = NULL;
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j = job_aborted();
+	j.targets_json = "[]";
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j.targets_json = "{\"matched\":1,\"matched\":2}";
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+	j.targets_json = "{";
+	assert_int_equal(cmdbus_job_view_encode(&j, &out, &len), -EINVAL);
+}
+
+static void
+test_targets_encode(void **state)
+{
+	static const char ids[3][CMDBUS_NAME_BUF] = {"a.b_c", "dev-1", "Z-9"};
+	static const char bad[1][CMDBUS_NAME_BUF] = {"a/b"};
+	char *out = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(cmdbus_targets_encode(0, NULL, 0, NULL, 0, &out, &len),
+			 0);
+	assert_string_equal(out,
+			    "{\"matched\":0,\"offline\":[],\"unknown\":[]}");
+	free(out);
+	/* Each list sorted by id (byte order), whatever the order given. */
+	assert_int_equal(
+	    cmdbus_targets_encode(3, ids, 3, &ids[1], 2, &out, &len), 0);
+	assert_string_equal(out, "{\"matched\":3,\"offline\":[\"Z-9\","
+				 "\"a.b_c\",\"dev-1\"],\"unknown\":[\"Z-9\","
+				 "\"dev-1\"]}");
+	assert_int_equal(len, strlen(out));
+	free(out);
+	out = NULL;
+	assert_int_equal(cmdbus_targets_encode(1, bad, 1, NULL, 0, &out, &len),
+			 -EINVAL);
+	assert_int_equal(cmdbus_targets_encode(1, NULL, 0, bad, 1, &out, &len),
+			 -EINVAL);
+	assert_int_equal(cmdbus_targets_encode(1, NULL, 1, NULL, 0, &out, &len),
+			 -EINVAL);
+	assert_int_equal(cmdbus_targets_encode(1, NULL, 0, NULL, 1, &out, &len),
+			 -EINVAL);
+	assert_int_equal(cmdbus_targets_encode(CMDBUS_MAX_INT + 1, NULL, 0,
+					       NULL, 0, &out, &len),
+			 -EINVAL);
+	assert_null(out);
+}
+
 static void
 test_error_body(void **state)
 {
@@ -358,6 +598,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_execution_view),
 	    cmocka_unit_test(test_job_view),
+	    cmocka_unit_test(test_job_view_detail),
+	    cmocka_unit_test(test_job_summary_detail),
+	    cmocka_unit_test(test_job_view_detail_refusals),
+	    cmocka_unit_test(test_targets_encode),
 	    cmocka_unit_test(test_error_body),
 	    cmocka_unit_test(test_healthz),
 	    cmocka_unit_test(test_job_states),

@@ -623,6 +623,73 @@ rest_invalid("idempotency-key-too-long", jobw(idempotency_key="k" * 129),
              "idempotency_key", "yes")
 rest_invalid("idempotency-key-control", jobw(idempotency_key="a\nb"),
              "idempotency_key", "yes")
+# Targeting: label selector terms, allow_unknown, the canary.
+rest_valid("job-labels-terms", {
+    "target": {"labels": {"env": "prod", "role": {"in": ["web", "db"]},
+                          "zone": {"notin": ["b"]}}},
+    "action": "ping",
+    "rollout": {"batch_size": 10, "max_failures": 2, "offline": "wait",
+                "canary": 2}})
+rest_valid("job-devices-allow-unknown", {
+    "target": {"devices": ["dev-1", "dev-9"], "allow_unknown": True},
+    "action": "ping"})
+rest_valid("job-labels-max", {
+    "target": {"labels": dict(
+        [("k%02d" % i, "v") for i in range(15)] +
+        [("set", {"in": ["v%02d" % i for i in range(64)]})])},
+    "action": "ping"})
+rest_invalid("labels-term-number", jobw(target={"labels": {"env": 1}}),
+             "target.labels.env", "yes")
+rest_invalid("labels-term-array", jobw(target={"labels": {"env": ["a"]}}),
+             "target.labels.env", "yes")
+rest_invalid("labels-term-empty-object",
+             jobw(target={"labels": {"env": {}}}), "target.labels.env",
+             "yes")
+rest_invalid("labels-term-unknown-op",
+             jobw(target={"labels": {"env": {"eq": ["a"]}}}),
+             "target.labels.env", "yes")
+rest_invalid("labels-term-two-ops",
+             jobw(target={"labels": {"env": {"in": ["a"],
+                                             "notin": ["b"]}}}),
+             "target.labels.env", "yes")
+rest_invalid("labels-in-empty", jobw(target={"labels": {"env": {"in": []}}}),
+             "target.labels.env.in", "yes")
+rest_invalid("labels-in-not-array",
+             jobw(target={"labels": {"env": {"in": "a"}}}),
+             "target.labels.env.in", "yes")
+rest_invalid("labels-in-bad-value",
+             jobw(target={"labels": {"env": {"in": ["a", "b c"]}}}),
+             "target.labels.env.in[1]", "yes")
+rest_invalid("labels-in-duplicate",
+             jobw(target={"labels": {"env": {"in": ["a", "b", "a"]}}}),
+             "target.labels.env.in[2]", "yes")
+rest_invalid("labels-notin-too-many",
+             jobw(target={"labels": {"env": {
+                 "notin": ["v%02d" % i for i in range(65)]}}}),
+             "target.labels.env.notin", "yes")
+rest_invalid("labels-too-many-keys",
+             jobw(target={"labels": dict(("k%02d" % i, "v")
+                                         for i in range(17))}),
+             "target.labels", "yes")
+rest_invalid("labels-bad-key", jobw(target={"labels": {"e v": "x"}}),
+             "target.labels", "yes")
+rest_invalid("allow-unknown-not-bool",
+             jobw(target={"devices": ["dev-1"], "allow_unknown": 1}),
+             "target.allow_unknown", "yes")
+rest_invalid("allow-unknown-with-labels",
+             jobw(target={"labels": {"env": "prod"}, "allow_unknown": True}),
+             "target.allow_unknown", "yes")
+rest_invalid("allow-unknown-with-all",
+             jobw(target={"all": True, "allow_unknown": False}),
+             "target.allow_unknown", "yes")
+rest_invalid("rollout-canary-over", jobw(rollout={"canary": 10001}),
+             "rollout.canary", "yes")
+rest_invalid("rollout-canary-negative", jobw(rollout={"canary": -1}),
+             "rollout.canary", "yes")
+rest_invalid("rollout-canary-fraction",
+             canon(jobw(rollout={"canary": 1})).replace('"canary":1',
+                                                        '"canary":1.0'),
+             "rollout.canary", "no")
 rest_invalid("body-duplicate-key", canon(job)[:-1] + ',"action":"ping"}',
              "", "no")
 rest_invalid("body-not-object", "[]", "", "yes")
@@ -652,6 +719,31 @@ rest_valid("job-view", {
         "finished_at": EXP,
         "error": {"code": "expired", "message": "never delivered"}}]},
     "rest-job")
+# A rollout aborted by its canary: every member of the job detail.
+job_targets = {"matched": 4, "offline": ["dev-3"], "unknown": []}
+rest_valid("job-view-rollout", {
+    "id": JOB, "state": "ABORTED", "action": "exec",
+    "args": {"argv": ["uname", "-a"]}, "timeout_ms": 30000,
+    "ttl_ms": 86400000, "stream": False, "created_at": IAT - 100,
+    "finished_at": EXP,
+    "counts": {"SUCCEEDED": 1, "FAILED": 1, "CANCELED": 2},
+    "reasons": {"rollout_aborted": 2},
+    "targets": job_targets,
+    "rollout": {"batch_size": 2, "max_failures": 1, "offline": "skip",
+                "canary": 2, "phase": "aborted", "released": 2,
+                "in_progress": 0, "waiting": 0, "failures": 1, "batch": 0},
+    "abort_reason": "canary failed: 1 of 2 canary executions did not "
+                    "succeed",
+    "executions": []}, "rest-job")
+rest_valid("job-view-targets-unknown", {
+    "id": JOB, "state": "RUNNING", "action": "ping", "args": {},
+    "timeout_ms": 30000, "ttl_ms": 3600000, "stream": False,
+    "created_at": IAT, "counts": {"QUEUED": 2},
+    "targets": {"matched": 2, "offline": [], "unknown": ["dev-9"]},
+    "rollout": {"batch_size": 2, "offline": "wait", "canary": 0,
+                "phase": "done", "released": 2, "in_progress": 2,
+                "waiting": 0, "failures": 0, "batch": 1},
+    "executions": []}, "rest-job")
 rest_valid("error-body", {"error": {"code": "malformed",
                                     "message": "device 'dev-1' is listed "
                                     "twice",
@@ -689,6 +781,11 @@ job_summary = {"id": JOB, "state": "COMPLETED", "action": "exec",
 rest_valid("jobs-page", {"jobs": [job_summary], "next_cursor": JOB},
            "rest-jobs")
 rest_valid("jobs-page-last", {"jobs": [], "next_cursor": None}, "rest-jobs")
+rest_valid("jobs-page-aborted", {"jobs": [dict(
+    job_summary, state="ABORTED",
+    counts={"SUCCEEDED": 1, "FAILED": 1, "CANCELED": 2},
+    abort_reason="max_failures exceeded: 1 failures, at most 0 allowed")],
+    "next_cursor": None}, "rest-jobs")
 rest_valid("executions-page", {"executions": [execution],
                                "next_cursor": None}, "rest-executions")
 rest_valid("output-view", {

@@ -100,23 +100,51 @@ static const char schema_v4[] =
     " PRIMARY KEY (exec, stream, seq)"
     ") STRICT, WITHOUT ROWID;";
 
+/* Version 5: fleet targeting and rollouts. A job keeps the resolution of
+ * its target and its rollout's resolved figures (ro_batch 0: none), and
+ * an aborted rollout its reason; an execution is held until its rollout
+ * releases it, numbered in release order. Existing rows are released.
+ * The rollout's counts probe (job, held, state). */
+static const char schema_v5[] =
+    "ALTER TABLE jobs ADD COLUMN targets TEXT;"
+    "ALTER TABLE jobs ADD COLUMN ro_batch INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN ro_max_failures INTEGER;"
+    "ALTER TABLE jobs ADD COLUMN ro_offline TEXT NOT NULL DEFAULT 'wait';"
+    "ALTER TABLE jobs ADD COLUMN ro_canary INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN aborted_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN abort_reason TEXT;"
+    "ALTER TABLE executions ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE executions ADD COLUMN release_seq INTEGER NOT NULL"
+    " DEFAULT 0;"
+    "CREATE INDEX executions_job_held ON executions(job, held, state);"
+    "CREATE INDEX jobs_rollout ON jobs(state, ro_batch);";
+
 /* Migrations in order: migrations[i] takes version i to i+1. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3,
-					 schema_v4};
+					 schema_v4, schema_v5};
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
 
 #define UNFINISHED "('QUEUED','PUBLISHED','DELIVERED','RUNNING')"
+/* How a job ends once its last execution has: an aborted rollout wins
+ * over a cancel that came after it, and either over completion. */
+#define JOB_END_STATE                                                          \
+	"CASE WHEN aborted_at > 0 THEN 'ABORTED' WHEN canceled_at > 0"         \
+	" THEN 'CANCELED' ELSE 'COMPLETED' END"
+/* Failures of a rollout (?2: EXPIRED/offline counts too). */
+#define FAILED_STATES "('FAILED','TIMED_OUT','REJECTED','LOST')"
 #define EXEC_COLUMNS                                                           \
 	"SELECT e.id, e.job, e.device, j.action, e.state, e.created_at,"       \
 	" e.updated_at, e.published_at, e.finished_at, e.exp_at, e.command,"   \
 	" e.cmd_sha256, e.boot_id, e.result, e.error_code, e.error_message,"   \
-	" e.late_results FROM executions e JOIN jobs j ON j.id = e.job "
+	" e.late_results, e.held, e.release_seq"                               \
+	" FROM executions e JOIN jobs j ON j.id = e.job "
 #define JOB_COLUMNS                                                            \
 	"SELECT id, action, args, state, created_at, finished_at,"             \
 	" timeout_ms, ttl_ms, stream, idempotency_key, request_sha256,"        \
-	" canceled_at FROM jobs "
+	" canceled_at, targets, ro_batch, ro_max_failures, ro_offline,"       \
+	" ro_canary, aborted_at, abort_reason FROM jobs "
 #define DEVICE_COLUMNS                                                         \
 	"SELECT id, online, boot_id, agent, last_seen, status_at, labels,"     \
 	" actions, health, status FROM devices "
@@ -132,7 +160,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_ROLLBACK_TO] = "ROLLBACK TO w",
     [S_EXEC_DEVICE_UNFINISHED] =
 	EXEC_COLUMNS "WHERE e.device = ?1 AND e.state IN " UNFINISHED
-		     " ORDER BY e.created_at, e.id LIMIT ?2",
+		     " AND e.held = 0 ORDER BY e.created_at, e.id LIMIT ?2",
     /* Retention walks executions_state (state, created_at) and
      * jobs_created, so that each batch reads only what it deletes. */
     [S_PRUNE_EXECS] =
@@ -152,11 +180,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_JOB_INSERT] =
 	"INSERT INTO jobs (id, action, args, state, created_at,"
 	" finished_at, timeout_ms, ttl_ms, stream, idempotency_key,"
-	" request_sha256)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	" request_sha256, targets, ro_batch, ro_max_failures, ro_offline,"
+	" ro_canary)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	" ?14, ?15, ?16)",
     [S_EXEC_INSERT] =
 	"INSERT INTO executions (id, job, device, state, created_at,"
-	" updated_at, exp_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	" updated_at, exp_at, finished_at, error_code, error_message, held)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_JOB_GET] = JOB_COLUMNS "WHERE id = ?1",
     [S_JOB_EXECS] = EXEC_COLUMNS "WHERE e.job = ?1 ORDER BY e.id",
     [S_EXEC_GET] = EXEC_COLUMNS "WHERE e.id = ?1",
@@ -177,10 +208,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	" WHERE id = ?1 AND state = ?2 AND state IN " UNFINISHED,
     [S_EXEC_STATE] = "SELECT state FROM executions WHERE id = ?1",
     [S_JOB_COMPLETE] =
-	"UPDATE jobs SET state = CASE WHEN canceled_at > 0 THEN 'CANCELED'"
-	" ELSE 'COMPLETED' END, finished_at = ?2"
+	"UPDATE jobs SET state = " JOB_END_STATE ", finished_at = ?2"
 	" WHERE id = (SELECT job FROM executions WHERE id = ?1)"
-	" AND state = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM"
+	" AND state = 'RUNNING'"
+	" AND (ro_batch = 0 OR canceled_at > 0 OR aborted_at > 0)"
+	" AND NOT EXISTS (SELECT 1 FROM"
 	" executions x WHERE x.job = jobs.id AND x.state IN " UNFINISHED ")",
     [S_EXEC_LATE] = "UPDATE executions SET late_results = late_results + 1"
 		    " WHERE id = ?1",
@@ -228,6 +260,35 @@ static const char *const stmt_sql[S_COUNT] = {
 	"UPDATE jobs SET state = 'CANCELED', finished_at = ?2"
 	" WHERE id = ?1 AND state = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM"
 	" executions x WHERE x.job = jobs.id AND x.state IN " UNFINISHED ")",
+    /* Rollouts (store_rollout.c). */
+    [S_DEVICES_BRIEF] = "SELECT id, online, labels FROM devices ORDER BY id",
+    [S_RO_RELEASED] = "SELECT count(*), coalesce(sum(state IN " UNFINISHED
+		      "), 0) FROM executions WHERE job = ?1 AND held = 0",
+    [S_RO_WAITING] = "SELECT count(*) FROM executions WHERE job = ?1"
+		     " AND held = 1 AND state = 'QUEUED'",
+    [S_RO_FAILURES] =
+	"SELECT count(*) FROM executions WHERE job = ?1 AND held IN (0, 1)"
+	" AND (state IN " FAILED_STATES " OR (state = 'EXPIRED' AND"
+	" (?2 OR coalesce(error_code, '') <> 'offline')))",
+    [S_RO_CANARY] = "SELECT coalesce(sum(state NOT IN " UNFINISHED "), 0),"
+		    " coalesce(sum(state = 'SUCCEEDED'), 0) FROM executions"
+		    " WHERE job = ?1 AND held = 0 AND release_seq BETWEEN 1"
+		    " AND ?2",
+    [S_RO_NEXT] = EXEC_COLUMNS "WHERE e.job = ?1 AND e.held = 1"
+			       " AND e.state = 'QUEUED' AND (NOT ?3 OR"
+			       " EXISTS (SELECT 1 FROM devices d WHERE"
+			       " d.id = e.device AND d.online = 1))"
+			       " ORDER BY e.id LIMIT ?2",
+    [S_RO_RELEASE] = "UPDATE executions SET held = 0, release_seq = ?2"
+		     " WHERE id = ?1 AND held = 1 AND state = 'QUEUED'",
+    [S_JOB_ABORT] = "UPDATE jobs SET aborted_at = ?2, abort_reason = ?3"
+		    " WHERE id = ?1 AND aborted_at = 0",
+    [S_JOB_FINISH] =
+	"UPDATE jobs SET state = " JOB_END_STATE ", finished_at = ?2"
+	" WHERE id = ?1 AND state = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM"
+	" executions x WHERE x.job = jobs.id AND x.state IN " UNFINISHED ")",
+    [S_RO_JOBS] = "SELECT id FROM jobs WHERE state = 'RUNNING'"
+		  " AND ro_batch > 0 ORDER BY id",
     /* The cap is checked in the same statement, so a stream never holds
      * more than ?5 bytes whatever order its chunks come in. */
     [S_OUTPUT_PUT] =
@@ -505,6 +566,13 @@ store_port(struct store *s, struct store_port *out)
 	    .job_cancel = store_job_cancel,
 	    .output_put = store_output_put,
 	    .output_get = store_output_get,
+	    .devices_brief = store_devices_brief,
+	    .rollout_counts = store_rollout_counts,
+	    .rollout_next = store_rollout_next,
+	    .exec_release = store_exec_release,
+	    .job_abort = store_job_abort,
+	    .job_finish = store_job_finish,
+	    .rollout_jobs = store_rollout_jobs,
 	};
 }
 

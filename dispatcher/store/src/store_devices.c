@@ -75,7 +75,7 @@ store_device_list(void *ud, struct device_list *out)
 	return rc;
 }
 
-static int
+int
 store_name_row(sqlite3_stmt *st, void *out)
 {
 	store_col_copy(st, 0, out, CMDBUS_NAME_BUF);

@@ -37,6 +37,14 @@ store_job_create(void *ud, const struct job_rec *job,
 			job->idempotency_key[0] ? job->idempotency_key : NULL);
 	store_bind_text(st, 11,
 			job->request_sha256[0] ? job->request_sha256 : NULL);
+	store_bind_text(st, 12, job->targets_json);
+	store_bind_u64(st, 13, job->ro.batch);
+	if (job->ro.has_max_failures)
+		store_bind_u64(st, 14, job->ro.max_failures);
+	else
+		sqlite3_bind_null(st, 14);
+	store_bind_text(st, 15, cmdbus_offline_policy_name(job->ro.offline));
+	store_bind_u64(st, 16, job->ro.canary);
 	rc = store_run(s, S_JOB_INSERT, "job_insert");
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -49,6 +57,11 @@ store_job_create(void *ud, const struct job_rec *job,
 		store_bind_u64(st, 5, e->created_at);
 		store_bind_u64(st, 6, e->updated_at);
 		store_bind_u64(st, 7, e->exp_at);
+		store_bind_u64(st, 8, e->finished_at);
+		store_bind_text(st, 9, e->error_code[0] ? e->error_code : NULL);
+		store_bind_text(st, 10,
+				e->error_code[0] ? e->error_message : NULL);
+		sqlite3_bind_int(st, 11, e->held ? 1 : 0);
 		rc = store_run(s, S_EXEC_INSERT, "exec_insert");
 	}
 	return store_tx_end(s, rc);
@@ -76,6 +89,19 @@ store_job_row(sqlite3_stmt *st, void *out)
 	store_col_copy(st, 9, j->idempotency_key, sizeof j->idempotency_key);
 	store_col_copy(st, 10, j->request_sha256, sizeof j->request_sha256);
 	j->canceled_at = store_col_u64(st, 11);
+	j->targets_json = store_col_dup(st, 12, &rc);
+	j->ro.batch = store_col_u64(st, 13);
+	j->ro.has_max_failures = sqlite3_column_type(st, 14) != SQLITE_NULL;
+	j->ro.max_failures = store_col_u64(st, 14);
+	const unsigned char *off = sqlite3_column_text(st, 15);
+	j->ro.offline = CMDBUS_OFFLINE_WAIT;
+	for (int p = CMDBUS_OFFLINE_WAIT; off && p <= CMDBUS_OFFLINE_FAIL; p++)
+		if (strcmp((const char *)off, cmdbus_offline_policy_name(
+						  (enum cmdbus_offline_policy)p)) == 0)
+			j->ro.offline = (enum cmdbus_offline_policy)p;
+	j->ro.canary = store_col_u64(st, 16);
+	j->aborted_at = store_col_u64(st, 17);
+	store_col_copy(st, 18, j->abort_reason, sizeof j->abort_reason);
 	if (rc < 0)
 		job_rec_fini(j);
 	return rc;
@@ -114,13 +140,15 @@ store_exec_row(sqlite3_stmt *st, void *out)
 	store_col_copy(st, 14, e->error_code, sizeof e->error_code);
 	e->error_message = store_col_dup(st, 15, &rc);
 	e->late_results = store_col_u64(st, 16);
+	e->held = sqlite3_column_int(st, 17) != 0;
+	e->release_seq = store_col_u64(st, 18);
 	if (rc < 0)
 		exec_rec_fini(e);
 	return rc;
 }
 
 /* Reads every row of a bound statement into a list. */
-static int
+int
 store_exec_rows(struct store *s, sqlite3_stmt *st, const char *op,
 		struct exec_list *out)
 {

@@ -52,6 +52,16 @@ enum stmt_id {
 	S_JOB_END_CANCELED,
 	S_OUTPUT_PUT,
 	S_OUTPUT_GET,
+	S_DEVICES_BRIEF,
+	S_RO_RELEASED,
+	S_RO_WAITING,
+	S_RO_FAILURES,
+	S_RO_CANARY,
+	S_RO_NEXT,
+	S_RO_RELEASE,
+	S_JOB_ABORT,
+	S_JOB_FINISH,
+	S_RO_JOBS,
 	S_COUNT
 };
 
@@ -150,6 +160,23 @@ int store_device_executions(void *ud, const struct list_query *q,
 int store_job_counts(void *ud, const char *job,
 		     uint64_t counts[CMDBUS_STATE_COUNT]);
 int store_job_by_key(void *ud, const char *key, struct job_rec *out);
+/* store_rollout.c: */
+int store_devices_brief(void *ud, struct device_list *out);
+int store_rollout_counts(void *ud, const char *job, uint64_t canary,
+			 bool offline_fails, struct rollout_counts *out);
+int store_rollout_next(void *ud, const char *job, size_t limit,
+		       bool online_only, struct exec_list *out);
+int store_exec_release(void *ud, const struct exec_rec *execs, size_t n,
+		       uint64_t first_seq);
+int store_job_abort(void *ud, const char *job, uint64_t at,
+		    const char *reason);
+int store_job_finish(void *ud, const char *job, uint64_t at, bool *ended);
+int store_rollout_jobs(void *ud, struct name_list *out);
+/* store_exec.c, for store_rollout.c: */
+int store_exec_rows(struct store *s, sqlite3_stmt *st, const char *op,
+		    struct exec_list *out);
+/* store_devices.c, for store_rollout.c: */
+store_row_fn store_name_row;
 /* store_output.c: */
 int store_output_put(void *ud, const char *exec, bool is_stderr, uint64_t seq,
 		     const void *data, size_t len, bool *stored);

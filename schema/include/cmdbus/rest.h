@@ -31,6 +31,9 @@ enum cmdbus_offline_policy {
 	CMDBUS_OFFLINE_FAIL,
 };
 
+/* "wait", "skip", "fail"; NULL for a value out of range. */
+const char *cmdbus_offline_policy_name(enum cmdbus_offline_policy p);
+
 struct cmdbus_rollout {
 	bool present;
 	uint64_t batch_size; /* a count, or a percent when batch_pct */
@@ -40,15 +43,44 @@ struct cmdbus_rollout {
 	bool has_max_failure_pct;
 	uint64_t max_failure_pct; /* 0..100 */
 	enum cmdbus_offline_policy offline;
+	uint64_t canary; /* 0: none */
 };
+
+#define CMDBUS_SELECTOR_MAX_KEYS 16
+#define CMDBUS_SELECTOR_MAX_VALUES 64
+
+/* One term of a label selector: "k":"v" is EQ with one value,
+ * "k":{"in":[...]} IN, "k":{"notin":[...]} NOTIN (true also when the
+ * device lacks the label). */
+enum cmdbus_label_op {
+	CMDBUS_LABEL_EQ,
+	CMDBUS_LABEL_IN,
+	CMDBUS_LABEL_NOTIN,
+};
+
+struct cmdbus_label_term {
+	char *key; /* owned */
+	enum cmdbus_label_op op;
+	char **values; /* owned array of owned strings; EQ: exactly 1 */
+	size_t nvalues;
+};
+
+/* Whether a device's labels (a JSON object of strings, the text a store
+ * keeps, as cmdbus_status_labels_encode writes it) satisfy every one of
+ * the n terms. 0, -EINVAL when labels_json is not such an object,
+ * -ENOMEM. */
+int cmdbus_selector_match(const struct cmdbus_label_term *terms, size_t n,
+			  const char *labels_json, bool *match);
 
 /* POST /v1/jobs */
 struct cmdbus_job_request {
 	enum cmdbus_target_kind target;
 	char (*devices)[CMDBUS_NAME_BUF]; /* owned; DEVICES: unique, >= 1 */
 	size_t ndevices;
-	struct cmdbus_label *labels; /* owned; LABELS: >= 1, keys unique */
-	size_t nlabels;
+	bool allow_unknown;	     /* DEVICES: unknown ids are not refused */
+	struct cmdbus_label_term *terms; /* owned; LABELS: 1..16, keys unique,
+					    sorted by key */
+	size_t nterms;
 	char action[CMDBUS_NAME_BUF];
 	char *args_json;     /* owned compact JSON object; "{}" by default */
 	uint64_t timeout_ms; /* default CMDBUS_DEFAULT_TIMEOUT_MS */
@@ -79,7 +111,9 @@ int cmdbus_action_call_decode(const char *body, size_t len, const char *device,
 /* The lower-case hex SHA-256 of the request's canonical form (defaults
  * applied, the idempotency key left out, object members sorted by key at
  * every depth so that member order does not matter; arrays keep their
- * order), which an idempotency key is bound to. 0 or -ENOMEM. */
+ * order), which an idempotency key is bound to. 0, -EINVAL (a request
+ * not made by the decoder whose terms or rollout are out of range) or
+ * -ENOMEM. */
 int cmdbus_job_request_sha256(const struct cmdbus_job_request *r,
 			      char hex[CMDBUS_SHA256_HEX + 1]);
 
@@ -108,6 +142,24 @@ struct cmdbus_execution_view {
 	uint64_t late_results; /* results that arrived after terminal */
 };
 
+/* A rollout as the job view shows it (see docs/protocol.md). */
+struct cmdbus_rollout_view {
+	bool present;
+	uint64_t batch_size;
+	bool has_max_failures;
+	uint64_t max_failures;
+	enum cmdbus_offline_policy offline;
+	uint64_t canary;
+	const char *phase; /* "canary", "rolling", "done", "aborted" */
+	uint64_t released, in_progress, waiting, failures, batch;
+};
+
+/* Terminal executions with one error code. */
+struct cmdbus_reason_count {
+	const char *code;
+	uint64_t n;
+};
+
 struct cmdbus_job_view {
 	const char *id, *action;
 	const char *args_json; /* compact JSON object */
@@ -118,9 +170,27 @@ struct cmdbus_job_view {
 	uint64_t counts[CMDBUS_STATE_COUNT]; /* executions per state */
 	const struct cmdbus_execution_view *executions;
 	size_t nexecutions;
-	/* A list item: "executions" is left out (the counts stay). */
+	/* "reasons": by code, in the order given; left out when none. */
+	const struct cmdbus_reason_count *reasons;
+	size_t nreasons;
+	/* "targets": the stored resolution, JSON object text as
+	 * cmdbus_targets_encode wrote it; NULL: left out. */
+	const char *targets_json;
+	struct cmdbus_rollout_view rollout; /* left out unless present */
+	const char *abort_reason;	    /* NULL: left out */
+	/* A list item: "executions", "reasons", "targets" and "rollout" are
+	 * left out (the counts and abort_reason stay). */
 	bool summary;
 };
+
+/* The resolution of a job's target, {"matched":N,"offline":[...],
+ * "unknown":[...]}, each list sorted by id whatever the order given.
+ * 0, -EINVAL, -ENOMEM. */
+int cmdbus_targets_encode(uint64_t matched,
+			  const char (*offline)[CMDBUS_NAME_BUF],
+			  size_t noffline,
+			  const char (*unknown)[CMDBUS_NAME_BUF],
+			  size_t nunknown, char **out, size_t *outlen);
 
 /* Canonical JSON for the views; *out is malloc'd, the caller frees it.
  * 0, -EINVAL (a view that breaks the contract), -ENOMEM. */
