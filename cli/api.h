@@ -18,6 +18,7 @@ struct cli_ctx {
 	const char *url, *token;
 	bool json; /* --json: print the server's JSON */
 	bool tty;  /* stdout is a terminal: progress and live redraws */
+	bool utf8; /* the locale's character set is UTF-8 */
 };
 
 /* Makes the call and parses a 2xx answer into *doc (the caller's to

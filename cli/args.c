@@ -12,6 +12,7 @@
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/parse.h"
+#include "selector.h"
 
 static int
 usage_err(char *err, size_t errlen, const char *what, const char *arg)
@@ -126,9 +127,9 @@ job_flag(int argc, const char *const *argv, int *i, struct cli_args *a,
 		    : strcmp(arg, "-l") == 0
 			? NULL
 			: flag_value(argc, argv, i, "--label", &missing);
-		if (v == NULL || strchr(v, '=') == NULL || *v == '=')
-			return usage_err(err, errlen, "a label is key=value",
-					 v ? v : arg);
+		/* The terms are checked together once every -l is read. */
+		if (v == NULL || *v == '\0')
+			return usage_err(err, errlen, "missing value", arg);
 		if ((rc = set_target(a, CLI_TARGET_LABELS, err, errlen)) < 0)
 			return rc;
 		return push(a->labels, &a->nlabels, v, err, errlen) < 0
@@ -138,6 +139,10 @@ job_flag(int argc, const char *const *argv, int *i, struct cli_args *a,
 	if (strcmp(arg, "--all") == 0)
 		return set_target(a, CLI_TARGET_ALL, err, errlen) < 0 ? -EINVAL
 								      : 1;
+	if (strcmp(arg, "--allow-unknown") == 0) {
+		a->allow_unknown = true;
+		return 1;
+	}
 	if (strcmp(arg, "--stream") == 0) {
 		a->stream = true;
 		return 1;
@@ -172,6 +177,26 @@ job_flag(int argc, const char *const *argv, int *i, struct cli_args *a,
 		a->max_failures = v;
 		return 1;
 	}
+	if ((v = flag_value(argc, argv, i, "--canary", &missing)) != NULL ||
+	    missing) {
+		if (missing ||
+		    parse_u64(v, 0, 9007199254740991ull, &a->canary) < 0)
+			return usage_err(err, errlen, "--canary takes a count",
+					 missing ? "" : v);
+		a->has_canary = true;
+		return 1;
+	}
+	if ((v = flag_value(argc, argv, i, "--offline", &missing)) != NULL ||
+	    missing) {
+		if (missing ||
+		    (strcmp(v, "wait") != 0 && strcmp(v, "skip") != 0 &&
+		     strcmp(v, "fail") != 0))
+			return usage_err(err, errlen,
+					 "--offline takes wait, skip or fail",
+					 missing ? "" : v);
+		a->offline = v;
+		return 1;
+	}
 	if ((v = flag_value(argc, argv, i, "--timeout", &missing)) != NULL ||
 	    missing) {
 		if (missing ||
@@ -191,6 +216,59 @@ job_flag(int argc, const char *const *argv, int *i, struct cli_args *a,
 		return 1;
 	}
 	return 0;
+}
+
+/* Flags of jobs ls and devices ls. 1 when argv[*i] was one, 0 when not,
+ * < 0. */
+static int
+list_flag(int argc, const char *const *argv, int *i, struct cli_args *a,
+	  char *err, size_t errlen)
+{
+	const char *v;
+	bool missing = false;
+
+	if ((v = flag_value(argc, argv, i, "--limit", &missing)) != NULL ||
+	    missing) {
+		if (missing ||
+		    parse_u64(v, 0, 9007199254740991ull, &a->limit) < 0)
+			return usage_err(err, errlen,
+					 "--limit takes a count (0: all)",
+					 missing ? "" : v);
+		a->has_limit = true;
+		return 1;
+	}
+	if ((v = flag_value(argc, argv, i, "--page-size", &missing)) != NULL ||
+	    missing) {
+		if (missing || parse_u64(v, 1, 500, &a->page_size) < 0)
+			return usage_err(err, errlen,
+					 "--page-size takes 1 to 500",
+					 missing ? "" : v);
+		return 1;
+	}
+	if (a->cmd != CLI_JOBS)
+		return 0;
+	if ((v = flag_value(argc, argv, i, "--state", &missing)) != NULL ||
+	    missing) {
+		size_t n = missing ? 0 : strlen(v);
+
+		/* Passed on as given; the server names the valid states. */
+		if (n == 0 || n > 32 ||
+		    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			      "abcdefghijklmnopqrstuvwxyz_") != n)
+			return usage_err(err, errlen,
+					 "--state takes a job state",
+					 missing ? "" : v);
+		a->state = v;
+		return 1;
+	}
+	return 0;
+}
+
+bool
+cli_args_rollout(const struct cli_args *a)
+{
+	return a->batch != NULL || a->max_failures != NULL || a->has_canary ||
+	       a->offline != NULL;
 }
 
 /* Global flags. 1 when argv[*i] was one, 0 when not, < 0. */
@@ -285,9 +363,8 @@ check(struct cli_args *a, char *err, size_t errlen)
 	case CLI_RUN:
 	case CLI_EXEC:
 		if (a->target == CLI_TARGET_NONE)
-			return usage_err(
-			    err, errlen, "missing target",
-			    "-t DEVICE,..., -l KEY=VALUE or --all");
+			return usage_err(err, errlen, "missing target",
+					 "-t DEVICE,..., -l SELECTOR or --all");
 		if (a->cmd == CLI_RUN && a->action == NULL)
 			return usage_err(err, errlen, "missing", "ACTION");
 		if (a->cmd == CLI_EXEC && a->nparams == 0)
@@ -296,6 +373,17 @@ check(struct cli_args *a, char *err, size_t errlen)
 		if (a->follow && !a->wait)
 			return usage_err(err, errlen, "--follow",
 					 "needs --wait=true");
+		if (a->allow_unknown && a->target != CLI_TARGET_DEVICES)
+			return usage_err(err, errlen, "--allow-unknown",
+					 "needs a device list (-t)");
+		if (a->target == CLI_TARGET_LABELS) {
+			struct sel_selector s;
+			int rc =
+			    sel_parse(a->labels, a->nlabels, &s, err, errlen);
+
+			sel_fini(&s);
+			return rc;
+		}
 		return 0;
 	case CLI_JOBS:
 	case CLI_DEVICES:
@@ -303,6 +391,11 @@ check(struct cli_args *a, char *err, size_t errlen)
 			a->sub = "ls";
 		if (strcmp(a->sub, "ls") == 0 && a->id == NULL)
 			return 0;
+		if (a->has_limit || a->state != NULL || a->page_size > 0)
+			return usage_err(err, errlen, "only ls takes",
+					 a->has_limit	    ? "--limit"
+					 : a->state != NULL ? "--state"
+							    : "--page-size");
 		if (strcmp(a->sub, "show") == 0 ||
 		    (a->cmd == CLI_JOBS && strcmp(a->sub, "cancel") == 0)) {
 			if (a->id == NULL)
@@ -354,6 +447,13 @@ cli_args_parse(int argc, const char *const *argv, struct cli_args *a, char *err,
 		}
 		if (a->cmd == CLI_RUN || a->cmd == CLI_EXEC) {
 			if ((rc = job_flag(argc, argv, &i, a, err, errlen)) < 0)
+				return rc;
+			if (rc > 0)
+				continue;
+		}
+		if (a->cmd == CLI_JOBS || a->cmd == CLI_DEVICES) {
+			if ((rc = list_flag(argc, argv, &i, a, err, errlen)) <
+			    0)
 				return rc;
 			if (rc > 0)
 				continue;

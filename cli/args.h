@@ -39,16 +39,28 @@ struct cli_args {
 	enum cli_target target;
 	const char *devices[CLI_MAX_LIST]; /* -t values, comma lists */
 	size_t ndevices;
-	const char *labels[CLI_MAX_LIST]; /* -l key=value */
+	const char *labels[CLI_MAX_LIST]; /* -l selector terms (selector.h) */
 	size_t nlabels;
-	const char *batch;	     /* "N" or "N%", or NULL */
-	const char *max_failures;    /* "N" or "N%", or NULL */
+	bool allow_unknown;	  /* --allow-unknown, only with -t */
+	const char *batch;	  /* "N" or "N%", or NULL */
+	const char *max_failures; /* "N" or "N%", or NULL */
+	bool has_canary;	  /* --canary N */
+	uint64_t canary;
+	const char *offline;	     /* "wait", "skip", "fail", or NULL */
 	uint64_t timeout_ms, ttl_ms; /* 0: the server's default */
 	bool stream, wait, follow;
 	const char *action;		  /* run: ACTION; exec: "exec" */
 	const char *params[CLI_MAX_LIST]; /* run: key=value; exec: argv */
 	size_t nparams;
+	/* jobs ls / devices ls */
+	bool has_limit; /* --limit N; 0 means all */
+	uint64_t limit;
+	uint64_t page_size; /* --page-size N (1..500); 0: the largest */
+	const char *state;  /* jobs ls --state S, or NULL */
 };
+
+/* Whether a run or exec asks for a rollout (any of its flags). */
+bool cli_args_rollout(const struct cli_args *a);
 
 /* Parses argv[1..argc). 0, or -EINVAL with a one-line reason in err (a
  * usage error: exit status 2). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Builds the job request from the parsed command line with the schema
  * library's writer: run's key=value pairs become string args, exec's argv
- * becomes args.argv, and --batch/--max-failures a rollout. */
+ * becomes args.argv, -l terms target.labels, and the rollout flags
+ * (--batch, --max-failures, --offline, --canary) a rollout. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "body.h"
 #include "cmdbus/jsonv.h"
 #include "common/parse.h"
+#include "selector.h"
 
 /* Writes "k":"v" for a "k=v" text, the key cut at the first '='. */
 static int
@@ -95,13 +97,18 @@ body_job_request(const struct cli_args *a, char **out, char *err, size_t errlen)
 	switch (a->target) {
 	case CLI_TARGET_DEVICES:
 		rc = write_devices(w, a, err, errlen);
+		if (a->allow_unknown)
+			cmdbus_jsonw_bool(w, "allow_unknown", true);
 		break;
-	case CLI_TARGET_LABELS:
-		cmdbus_jsonw_obj_begin(w, "labels");
-		for (size_t i = 0; i < a->nlabels && rc == 0; i++)
-			rc = write_pair(w, a->labels[i]);
-		cmdbus_jsonw_obj_end(w);
+	case CLI_TARGET_LABELS: {
+		struct sel_selector s;
+
+		if ((rc = sel_parse(a->labels, a->nlabels, &s, err, errlen)) ==
+		    0)
+			sel_write(&s, w);
+		sel_fini(&s);
 		break;
+	}
 	default:
 		cmdbus_jsonw_bool(w, "all", true);
 		break;
@@ -125,13 +132,17 @@ body_job_request(const struct cli_args *a, char **out, char *err, size_t errlen)
 		cmdbus_jsonw_u64(w, "ttl_ms", a->ttl_ms);
 	if (a->stream)
 		cmdbus_jsonw_bool(w, "stream", true);
-	if (a->batch != NULL || a->max_failures != NULL) {
+	if (cli_args_rollout(a)) {
 		cmdbus_jsonw_obj_begin(w, "rollout");
 		if (a->batch != NULL)
 			write_count(w, "batch_size", NULL, a->batch);
 		if (a->max_failures != NULL)
 			write_count(w, "max_failures", "max_failure_pct",
 				    a->max_failures);
+		if (a->offline != NULL)
+			cmdbus_jsonw_str(w, "offline", a->offline);
+		if (a->has_canary)
+			cmdbus_jsonw_u64(w, "canary", a->canary);
 		cmdbus_jsonw_obj_end(w);
 	}
 	cmdbus_jsonw_obj_end(w);

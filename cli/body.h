@@ -8,7 +8,8 @@
 #include "args.h"
 
 /* 0 with *out the caller's to free; -EINVAL with a reason in err (a
- * device list with an empty item, text that is not UTF-8); -ENOMEM. */
+ * device list with an empty item, a malformed selector term, text that
+ * is not UTF-8); -ENOMEM. */
 int body_job_request(const struct cli_args *a, char **out, char *err,
 		     size_t errlen);
 

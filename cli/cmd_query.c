@@ -1,80 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* `cmdbus jobs`, `cmdbus devices` and `cmdbus output`: one GET (or the
- * cancel POST) each, printed as a table or, with --json, as the server
- * sent it. */
+/* `cmdbus devices` and `cmdbus output`, and the GET helpers the commands
+ * share: printed as a table or, with --json, as the server sent it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "follow.h"
+#include "page.h"
 #include "render.h"
-
-/* What a row shows of an execution: the error's message for the states
- * the dispatcher or agent ended with an error, else the first line of
- * stdout (or stderr when stdout is empty). */
-static const char *
-execution_note(const struct cmdbus_jnode *ex)
-{
-	const struct cmdbus_jnode *res = cmdbus_jnode_get(ex, "result");
-	const char *s;
-
-	if ((s = api_str(cmdbus_jnode_get(ex, "error"), "message")) != NULL)
-		return s;
-	if ((s = api_str(cmdbus_jnode_get(res, "error"), "message")) != NULL)
-		return s;
-	if ((s = api_str(res, "stdout")) != NULL && *s != '\0')
-		return s;
-	if ((s = api_str(res, "stderr")) != NULL && *s != '\0')
-		return s;
-	if (cmdbus_jnode_get(res, "stdout_b64") != NULL)
-		return "(binary output)";
-	return "";
-}
-
-void
-cmd_print_executions(const struct cmdbus_jnode *job, bool with_id)
-{
-	const struct cmdbus_jnode *ex = cmdbus_jnode_get(job, "executions");
-	struct table t;
-	size_t n = cmdbus_jnode_len(ex);
-
-	table_init(&t, with_id ? 5 : 4);
-	{
-		const char *h[] = {"DEVICE", "STATE", "EXIT", "OUTPUT",
-				   "EXECUTION"};
-		const char *hid[] = {"EXECUTION", "DEVICE", "STATE", "EXIT",
-				     "OUTPUT"};
-
-		table_row(&t, with_id ? hid : h);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct cmdbus_jnode *e = cmdbus_jnode_at(ex, i);
-		const struct cmdbus_jnode *res = cmdbus_jnode_get(e, "result");
-		char code[24] = "-";
-		int64_t v;
-
-		if (cmdbus_jnode_int(cmdbus_jnode_get(res, "exit_code"), &v) ==
-		    0)
-			snprintf(code, sizeof(code), "%lld", (long long)v);
-		else if (cmdbus_jnode_int(cmdbus_jnode_get(res, "signal"),
-					  &v) == 0)
-			snprintf(code, sizeof(code), "sig%lld", (long long)v);
-		if (with_id) {
-			const char *row[] = {
-			    api_str(e, "id"), api_str(e, "device"),
-			    api_str(e, "state"), code, execution_note(e)};
-			table_row(&t, row);
-		} else {
-			const char *row[] = {api_str(e, "device"),
-					     api_str(e, "state"), code,
-					     execution_note(e), NULL};
-			table_row(&t, row);
-		}
-	}
-	table_print(&t, stdout);
-	table_fini(&t);
-}
 
 static void
 write_stream(const struct cmdbus_jnode *view, const char *key, FILE *f)
@@ -101,32 +35,9 @@ cmd_print_output(const struct cmdbus_jnode *view)
 	write_stream(view, "stderr", stderr);
 }
 
-/* "SUCCEEDED=3 FAILED=1" from a job's counts. */
-static void
-counts_text(const struct cmdbus_jnode *job, char *buf, size_t len)
-{
-	const struct cmdbus_jnode *c = cmdbus_jnode_get(job, "counts");
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < cmdbus_jnode_len(c) && used < len; i++) {
-		const struct cmdbus_jnode *m = cmdbus_jnode_at(c, i);
-		int64_t v = 0;
-		int w;
-
-		(void)cmdbus_jnode_int(m, &v);
-		w = snprintf(buf + used, len - used, "%s%s=%lld",
-			     used > 0 ? " " : "", cmdbus_jnode_key(m),
-			     (long long)v);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-}
-
-static int
-get_and_print(const struct cli_ctx *c, const char *method, const char *path,
-	      struct cmdbus_jsonv **doc)
+int
+cmd_get_and_print(const struct cli_ctx *c, const char *method, const char *path,
+		  struct cmdbus_jsonv **doc)
 {
 	char *raw = NULL;
 	int rc = api_call(c, method, path, NULL, doc, &raw);
@@ -137,84 +48,11 @@ get_and_print(const struct cli_ctx *c, const char *method, const char *path,
 	return rc;
 }
 
-static int
-bad_id(const char *id)
+int
+cmd_bad_id(const char *id)
 {
 	fprintf(stderr, "cmdbus: not a valid id: %s\n", id);
 	return EXIT_USAGE;
-}
-
-static void
-print_job(const struct cmdbus_jnode *job)
-{
-	char created[32], finished[32], counts[256];
-
-	render_time(api_u64(job, "created_at"), created, sizeof(created));
-	render_time(api_u64(job, "finished_at"), finished, sizeof(finished));
-	counts_text(job, counts, sizeof(counts));
-	printf("job       %s\nstate     %s\naction    %s\ncreated   %s\n"
-	       "finished  %s\ncounts    %s\n\n",
-	       api_str(job, "id"), api_str(job, "state"),
-	       api_str(job, "action"), created, finished, counts);
-	cmd_print_executions(job, true);
-}
-
-int
-cmd_jobs(const struct cli_ctx *c, const struct cli_args *a)
-{
-	struct cmdbus_jsonv *doc = NULL;
-	char path[256];
-	int rc;
-
-	if (a->id != NULL && !api_id_ok(a->id))
-		return bad_id(a->id);
-	if (strcmp(a->sub, "ls") == 0) {
-		const struct cmdbus_jnode *jobs;
-		struct table t;
-
-		if ((rc = get_and_print(c, "GET", "/v1/jobs", &doc)) !=
-			EXIT_OK ||
-		    c->json)
-			goto out;
-		jobs = cmdbus_jnode_get(cmdbus_jsonv_root(doc), "jobs");
-		table_init(&t, 5);
-		{
-			const char *h[] = {"JOB", "STATE", "ACTION", "CREATED",
-					   "COUNTS"};
-			table_row(&t, h);
-		}
-		for (size_t i = 0; i < cmdbus_jnode_len(jobs); i++) {
-			const struct cmdbus_jnode *j = cmdbus_jnode_at(jobs, i);
-			char created[32], counts[256];
-
-			render_time(api_u64(j, "created_at"), created,
-				    sizeof(created));
-			counts_text(j, counts, sizeof(counts));
-			{
-				const char *row[] = {
-				    api_str(j, "id"), api_str(j, "state"),
-				    api_str(j, "action"), created, counts};
-				table_row(&t, row);
-			}
-		}
-		table_print(&t, stdout);
-		table_fini(&t);
-	} else if (strcmp(a->sub, "show") == 0) {
-		snprintf(path, sizeof(path), "/v1/jobs/%s", a->id);
-		if ((rc = get_and_print(c, "GET", path, &doc)) != EXIT_OK ||
-		    c->json)
-			goto out;
-		print_job(cmdbus_jsonv_root(doc));
-	} else {
-		snprintf(path, sizeof(path), "/v1/jobs/%s/cancel", a->id);
-		if ((rc = get_and_print(c, "POST", path, &doc)) != EXIT_OK ||
-		    c->json)
-			goto out;
-		printf("cancel requested for job %s\n", a->id);
-	}
-out:
-	cmdbus_jsonv_free(doc);
-	return rc;
 }
 
 static void
@@ -247,6 +85,49 @@ presence(const struct cmdbus_jnode *dev)
 	return !online ? "offline" : stale ? "stale" : "online";
 }
 
+static void
+device_row(const struct cmdbus_jnode *d, void *arg)
+{
+	char seen[32], labels[512];
+	const char *row[4];
+
+	render_time(api_u64(d, "last_seen"), seen, sizeof(seen));
+	labels_text(d, labels, sizeof(labels));
+	row[0] = api_str(d, "id");
+	row[1] = presence(d);
+	row[2] = seen;
+	row[3] = labels;
+	table_row(arg, row);
+}
+
+/* Every device by default: an inventory that stops at an arbitrary page
+ * would mislead. */
+static int
+devices_ls(const struct cli_ctx *c, const struct cli_args *a)
+{
+	static const char *const h[] = {"DEVICE", "PRESENCE", "LAST SEEN",
+					"LABELS"};
+	struct table t;
+	uint64_t limit = a->has_limit ? a->limit : 0;
+	bool more = false;
+	int rc;
+
+	table_init(&t, 4);
+	table_row(&t, h);
+	rc = page_list(c, "/v1/devices", "", "devices", limit, a->page_size,
+		       device_row, &t, &more);
+	if (rc == EXIT_OK && !c->json) {
+		table_print(&t, stdout);
+		if (more)
+			fprintf(stderr,
+				"cmdbus: the first %llu devices are shown; "
+				"--limit 0 shows all\n",
+				(unsigned long long)limit);
+	}
+	table_fini(&t);
+	return rc;
+}
+
 int
 cmd_devices(const struct cli_ctx *c, const struct cli_args *a)
 {
@@ -256,39 +137,12 @@ cmd_devices(const struct cli_ctx *c, const struct cli_args *a)
 	int rc;
 
 	if (a->id != NULL && !api_id_ok(a->id))
-		return bad_id(a->id);
-	if (strcmp(a->sub, "ls") == 0) {
-		const struct cmdbus_jnode *devs;
-		struct table t;
-
-		if ((rc = get_and_print(c, "GET", "/v1/devices", &doc)) !=
-			EXIT_OK ||
-		    c->json)
-			goto out;
-		devs = cmdbus_jnode_get(cmdbus_jsonv_root(doc), "devices");
-		table_init(&t, 4);
-		{
-			const char *h[] = {"DEVICE", "PRESENCE", "LAST SEEN",
-					   "LABELS"};
-			table_row(&t, h);
-		}
-		for (size_t i = 0; i < cmdbus_jnode_len(devs); i++) {
-			d = cmdbus_jnode_at(devs, i);
-			render_time(api_u64(d, "last_seen"), seen,
-				    sizeof(seen));
-			labels_text(d, labels, sizeof(labels));
-			{
-				const char *row[] = {api_str(d, "id"),
-						     presence(d), seen, labels};
-				table_row(&t, row);
-			}
-		}
-		table_print(&t, stdout);
-		table_fini(&t);
-		goto out;
-	}
+		return cmd_bad_id(a->id);
+	if (strcmp(a->sub, "ls") == 0)
+		return devices_ls(c, a);
 	snprintf(path, sizeof(path), "/v1/devices/%s", a->id);
-	if ((rc = get_and_print(c, "GET", path, &doc)) != EXIT_OK || c->json)
+	if ((rc = cmd_get_and_print(c, "GET", path, &doc)) != EXIT_OK ||
+	    c->json)
 		goto out;
 	d = cmdbus_jsonv_root(doc);
 	render_time(api_u64(d, "last_seen"), seen, sizeof(seen));
@@ -325,11 +179,12 @@ cmd_output(const struct cli_ctx *c, const struct cli_args *a)
 	int rc;
 
 	if (!api_id_ok(a->id))
-		return bad_id(a->id);
+		return cmd_bad_id(a->id);
 	if (a->follow)
 		return follow_output(c, a->id);
 	snprintf(path, sizeof(path), "/v1/executions/%s/output", a->id);
-	if ((rc = get_and_print(c, "GET", path, &doc)) == EXIT_OK && !c->json)
+	if ((rc = cmd_get_and_print(c, "GET", path, &doc)) == EXIT_OK &&
+	    !c->json)
 		cmd_print_output(cmdbus_jsonv_root(doc));
 	cmdbus_jsonv_free(doc);
 	return rc;

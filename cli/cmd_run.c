@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* `cmdbus run` and `cmdbus exec`: create the job, follow it with short
- * server-side waits (GET /v1/jobs/{id}?wait=1) so the progress line moves
- * about once a second, then print one row per device. */
+/* `cmdbus run` and `cmdbus exec`: create the job, say which targets were
+ * offline or unknown, follow it with short server-side waits
+ * (GET /v1/jobs/{id}?wait=1) so the progress line moves about once a
+ * second, then print one row per device and the exit status it earns. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,29 +35,68 @@ terminal_state(const char *s)
 	return false;
 }
 
-/* Counts from the job's executions. An execution that expired before any
- * agent took it counts as offline: its device never came to fetch it. */
+/* Counts from the job's executions. An execution ended with the error
+ * code `offline` counts as offline (its device never took the command);
+ * every other terminal state but SUCCEEDED, EXPIRED for another reason
+ * among them, as failed. */
 static void
 count_job(const struct cmdbus_jnode *job, struct progress *p)
 {
 	const struct cmdbus_jnode *ex = cmdbus_jnode_get(job, "executions");
+	const struct cmdbus_jnode *r = cmdbus_jnode_get(job, "rollout");
 	size_t n = cmdbus_jnode_len(ex);
 
 	p->total = n;
 	p->done = p->succeeded = p->failed = p->offline = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *s = api_str(cmdbus_jnode_at(ex, i), "state");
+		const struct cmdbus_jnode *e = cmdbus_jnode_at(ex, i);
+		const char *s = api_str(e, "state"), *why;
 
 		if (!terminal_state(s))
 			continue;
 		p->done++;
+		why = cmd_exec_reason(e);
 		if (strcmp(s, "SUCCEEDED") == 0)
 			p->succeeded++;
-		else if (strcmp(s, "EXPIRED") == 0)
+		else if (why != NULL && strcmp(why, "offline") == 0)
 			p->offline++;
 		else
 			p->failed++;
 	}
+	p->phase = api_str(r, "phase");
+	p->batch = api_u64(r, "batch");
+}
+
+/* Why a finished job's exit status is 1 although it ended: said on
+ * stderr after the table, so that the table stays the same shape. */
+static int
+job_status(const struct cli_ctx *c, const struct cmdbus_jnode *job,
+	   const struct progress *p)
+{
+	const char *state = api_str(job, "state");
+	const char *why = api_str(job, "abort_reason");
+
+	if (state != NULL && strcmp(state, "ABORTED") == 0) {
+		if (!c->json) {
+			char *line =
+			    render_first_line(why != NULL ? why : "", 512);
+
+			fprintf(stderr, "cmdbus: job %s aborted: %s\n",
+				api_str(job, "id"),
+				line != NULL && *line != '\0'
+				    ? line
+				    : "(no reason given)");
+			free(line);
+		}
+		return EXIT_FAILED;
+	}
+	if (state != NULL && strcmp(state, "CANCELED") == 0) {
+		if (!c->json)
+			fprintf(stderr, "cmdbus: job %s was canceled\n",
+				api_str(job, "id"));
+		return EXIT_FAILED;
+	}
+	return p->succeeded == p->total ? EXIT_OK : EXIT_FAILED;
 }
 
 static int
@@ -87,6 +127,7 @@ cmd_run(const struct cli_ctx *c, const struct cli_args *a)
 	bool show = c->tty && !c->json && !a->follow;
 	int rc;
 
+	p.utf8 = c->utf8;
 	if ((rc = body_job_request(a, &body, err, sizeof(err))) < 0) {
 		fprintf(stderr, "cmdbus: %s\n", err);
 		return EXIT_USAGE;
@@ -101,6 +142,8 @@ cmd_run(const struct cli_ctx *c, const struct cli_args *a)
 		rc = EXIT_FAILED;
 		goto out;
 	}
+	if (!c->json)
+		cmd_print_targets_note(cmdbus_jsonv_root(doc), stderr);
 	if (!a->wait) {
 		if (c->json)
 			printf("%s\n", raw);
@@ -136,7 +179,7 @@ cmd_run(const struct cli_ctx *c, const struct cli_args *a)
 		printf("%s\n", raw);
 	else if (!a->follow)
 		cmd_print_executions(cmdbus_jsonv_root(doc), false);
-	rc = p.succeeded == p.total ? EXIT_OK : EXIT_FAILED;
+	rc = job_status(c, cmdbus_jsonv_root(doc), &p);
 out:
 	cmdbus_jsonv_free(doc);
 	free(raw);

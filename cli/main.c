@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmdbus, the operator's command line: parse the arguments, resolve the
  * dispatcher's URL and token, run one command, exit with its status. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +14,42 @@
 static const char usage[] =
     "usage: cmdbus [--url URL] [--token TOKEN] [--json] COMMAND ...\n"
     "\n"
-    "  run  TARGET [--batch N|N%] [--max-failures N|N%] [--timeout D]\n"
-    "       [--ttl D] [--stream] [--wait=false] [--follow] ACTION "
-    "[key=value ...]\n"
+    "  run  TARGET [--batch N|N%] [--max-failures N|N%] [--canary N]\n"
+    "       [--offline wait|skip|fail] [--timeout D] [--ttl D] [--stream]\n"
+    "       [--wait=false] [--follow] ACTION [key=value ...]\n"
     "  exec TARGET [same flags] -- COMMAND [ARG ...]\n"
-    "  jobs [ls | show ID | cancel ID]\n"
-    "  devices [ls | show ID]\n"
+    "  jobs [ls [--state S] [--limit N] [--page-size N] | show ID |\n"
+    "       cancel ID]\n"
+    "  devices [ls [--limit N] [--page-size N] | show ID]\n"
     "  output EXEC_ID [--follow]\n"
     "\n"
-    "TARGET is -t DEVICE[,DEVICE...] (repeatable), -l KEY=VALUE "
-    "(repeatable)\nor --all. URL and token come from --url/--token, else "
-    "CMDBUS_URL and\nCMDBUS_TOKEN, else ~/.config/cmdbus/config.\n"
-    "Exit status: 0 all succeeded, 1 some failed or the server refused,\n"
-    "2 usage or connection error. See cmdbus(1).\n";
+    "TARGET is -t DEVICE[,DEVICE...] [--allow-unknown] (repeatable),\n"
+    "-l SELECTOR (repeatable: key=value, key!=value, 'key in (a,b)',\n"
+    "'key notin (a,b)') or --all. URL and token come from --url/--token,\n"
+    "else CMDBUS_URL and CMDBUS_TOKEN, else ~/.config/cmdbus/config.\n"
+    "Exit status: 0 all succeeded, 1 some failed, the job was aborted or\n"
+    "canceled, or the server refused, 2 usage or connection error.\n"
+    "See cmdbus(1).\n";
+
+/* Whether the locale's character set is UTF-8, judged from the variables
+ * that choose it (LC_ALL, then LC_CTYPE, then LANG), so that the program
+ * need not switch its own locale for one character of the progress line. */
+static bool
+locale_utf8(void)
+{
+	static const char *const vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v == NULL || *v == '\0')
+			continue;
+		return strstr(v, "UTF-8") != NULL ||
+		       strstr(v, "utf-8") != NULL ||
+		       strstr(v, "UTF8") != NULL || strstr(v, "utf8") != NULL;
+	}
+	return false;
+}
 
 /* ~/.config/cmdbus/config, or $XDG_CONFIG_HOME/cmdbus/config; NULL when
  * there is no home to look in. The caller frees. */
@@ -90,6 +114,7 @@ main(int argc, char **argv)
 	ctx.token = cfg.token;
 	ctx.json = a.json;
 	ctx.tty = isatty(STDOUT_FILENO) == 1;
+	ctx.utf8 = locale_utf8();
 	switch (a.cmd) {
 	case CLI_RUN:
 	case CLI_EXEC:

@@ -103,17 +103,48 @@ render_time(uint64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* What the line says of the rollout: the canary, the batch in progress
+ * (the last one once everything is released), or the abort. */
+static void
+phase_text(const struct progress *p, char *buf, size_t len)
+{
+	if (strcmp(p->phase, "canary") == 0 || strcmp(p->phase, "aborted") == 0)
+		snprintf(buf, len, "%s", p->phase);
+	else if (strcmp(p->phase, "done") == 0)
+		snprintf(buf, len, "batch %llu (last)",
+			 (unsigned long long)p->batch);
+	else
+		snprintf(buf, len, "batch %llu", (unsigned long long)p->batch);
+}
+
+void
+progress_text(const struct progress *p, char *buf, size_t len)
+{
+	/* U+00B7 MIDDLE DOT in UTF-8. */
+	const char *sep = p->utf8 ? " \xc2\xb7 " : " - ";
+	char phase[48] = "";
+
+	if (p->phase != NULL)
+		phase_text(p, phase, sizeof(phase));
+	snprintf(buf, len,
+		 "%s%s%llu/%llu done%s%llu ok%s%llu failed%s%llu offline%s"
+		 "%llu.%llus",
+		 phase, *phase != '\0' ? sep : "", (unsigned long long)p->done,
+		 (unsigned long long)p->total, sep,
+		 (unsigned long long)p->succeeded, sep,
+		 (unsigned long long)p->failed, sep,
+		 (unsigned long long)p->offline, sep,
+		 (unsigned long long)(p->elapsed_ms / 1000),
+		 (unsigned long long)(p->elapsed_ms % 1000 / 100));
+}
+
 void
 progress_draw(const struct progress *p, FILE *f)
 {
-	fprintf(f,
-		"\r\033[K%llu/%llu done  %llu succeeded  %llu failed  %llu "
-		"offline  %llu.%llus",
-		(unsigned long long)p->done, (unsigned long long)p->total,
-		(unsigned long long)p->succeeded, (unsigned long long)p->failed,
-		(unsigned long long)p->offline,
-		(unsigned long long)(p->elapsed_ms / 1000),
-		(unsigned long long)(p->elapsed_ms % 1000 / 100));
+	char line[256];
+
+	progress_text(p, line, sizeof(line));
+	fprintf(f, "\r\033[K%s", line);
 	fflush(f);
 }
 

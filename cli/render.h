@@ -35,7 +35,15 @@ void render_time(uint64_t ms, char *buf, size_t len);
 struct progress {
 	uint64_t total, done, succeeded, failed, offline;
 	uint64_t elapsed_ms;
+	/* The job's rollout, when it has one: its phase ("canary",
+	 * "rolling", "done", "aborted") and the batch in progress. */
+	const char *phase;
+	uint64_t batch;
+	bool utf8; /* the terminal takes UTF-8: '·' between the parts */
 };
+/* The progress line's text, without any control sequence, e.g.
+ * "batch 3 · 12/40 done · 10 ok · 1 failed · 1 offline · 4.2s". */
+void progress_text(const struct progress *p, char *buf, size_t len);
 /* Redraws the one progress line in place (\r, erase to end of line). */
 void progress_draw(const struct progress *p, FILE *f);
 /* Erases the progress line. */

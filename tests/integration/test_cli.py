@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """The cmdbus operator CLI against a real broker, dispatcher and three
-agents: run and exec with their exit statuses, jobs, devices and output
-with --json checked, the one-line errors, and the progress line shown on
-a pseudo-terminal and absent when piped."""
+agents: run and exec with their exit statuses, label selector terms,
+rollouts (batches, an abort), offline and unknown targets, paging through
+jobs and devices, jobs, devices and output with --json checked, the
+one-line errors, and the progress line shown on a pseudo-terminal and
+absent when piped."""
 
 import json
 import os
@@ -21,8 +23,10 @@ CLI = os.environ.get("CMDBUS_CLI", "")
 def fleet():
     return (Device("cli-1", {"site": "lab", "role": "web"},
                    exec_enabled=True),
-            Device("cli-2", {"site": "lab", "role": "db"}),
-            Device("cli-3", {"site": "edge", "role": "web"}))
+            Device("cli-2", {"site": "lab", "role": "db"},
+                   exec_enabled=True),
+            Device("cli-3", {"site": "edge", "role": "web"},
+                   exec_enabled=True))
 
 
 def run_pty(argv, env, timeout):
@@ -74,6 +78,20 @@ class Cli(ClusterTestCase):
 
     def cli_json(self, *args, status=0):
         return json.loads(self.cli("--json", *args, status=status).stdout)
+
+    def cli_pages(self, *args):
+        """--json of a list: one page body per line."""
+        return [json.loads(ln) for ln in
+                self.cli("--json", *args).stdout.splitlines()]
+
+    def devices_of(self, *selector):
+        args = []
+        for term in selector:
+            args += ["-l", term]
+        job = self.cli_json("run", *args, "ping")
+        self.assertEqual(job["state"], "COMPLETED")
+        self.assertEqual(job["targets"]["matched"], len(job["executions"]))
+        return sorted(e["device"] for e in job["executions"])
 
     def test_run_and_queries(self):
         # A device list, human table.
@@ -202,13 +220,140 @@ class Cli(ClusterTestCase):
 
     def test_progress_on_terminal(self):
         # exec sleeps a little so that at least one redraw happens.
+        env = dict(self.env, LC_ALL="C")
         status, out = run_pty([CLI, "exec", "-t", "cli-1", "--", "sleep",
-                               "1.5"], self.env, RESULT_DEADLINE)
+                               "1.5"], env, RESULT_DEADLINE)
         self.assertEqual(status, 0, out)
-        self.assertRegex(out, r"\r\033\[K0/1 done  0 succeeded  0 failed"
-                              r"  0 offline")
+        self.assertRegex(out, r"\r\033\[K0/1 done - 0 ok - 0 failed - "
+                              r"0 offline - \d+\.\ds")
         self.assertIn("cli-1", out)
         self.assertIn("SUCCEEDED", out)
+
+
+    def test_selector_terms(self):
+        # in, !=, notin and several terms, each picking its devices.
+        self.assertEqual(self.devices_of("role in (db, cache)"), ["cli-2"])
+        self.assertEqual(self.devices_of("role!=db"), ["cli-1", "cli-3"])
+        self.assertEqual(self.devices_of("site notin (lab)"), ["cli-3"])
+        self.assertEqual(self.devices_of("site in(lab,edge)", "role != web"),
+                         ["cli-2"])
+        self.assertEqual(self.devices_of("site=lab, role in (web)"),
+                         ["cli-1"])
+        # Usage errors name the key or quote the term, before any request.
+        p = self.cli("run", "-l", "role=web", "-l", "role!=db", "ping",
+                     status=2)
+        self.assertIn("'role' is given twice", p.stderr)
+        p = self.cli("run", "-l", "role in web", "ping", status=2)
+        self.assertIn("'role in web'", p.stderr)
+        # A selector that matches nothing is the server's 400.
+        p = self.cli("run", "-l", "role in (nothing)", "ping", status=1)
+        self.assertIn("400 bad request", p.stderr)
+
+    def test_offline_and_unknown_targets(self):
+        self.c.stop_agent("cli-3")
+        self.c.wait_offline(["cli-3"])
+        # skip: the offline device's execution ends at once, as offline.
+        p = self.cli("run", "-t", "cli-1,cli-3", "--offline", "skip",
+                     "ping", status=1)
+        self.assertRegex(p.stderr, r"1 offline \(cli-3\)")
+        rows = {ln.split()[0]: ln.split() for ln in
+                p.stdout.splitlines()[1:]}
+        self.assertEqual(rows["cli-1"][1:3], ["SUCCEEDED", "0"])
+        self.assertEqual(rows["cli-3"][1:4], ["EXPIRED", "-", "offline"])
+        self.assertEqual(p.stdout.splitlines()[0].split(),
+                         ["DEVICE", "STATE", "EXIT", "REASON", "OUTPUT"])
+        # A device never seen, allowed: named as unknown.
+        job = self.cli_json("run", "-t", "cli-1,ghost-9", "--allow-unknown",
+                            "--offline", "skip", "ping", status=1)
+        self.assertEqual(job["targets"]["unknown"], ["ghost-9"])
+        p = self.cli("run", "-t", "cli-1,ghost-9", "--allow-unknown",
+                     "--offline", "skip", "ping", status=1)
+        self.assertRegex(p.stderr, r"1 unknown \(ghost-9\)")
+        # Not allowed: the server refuses the list.
+        p = self.cli("run", "-t", "cli-1,ghost-9", "ping", status=1)
+        self.assertIn("target.devices", p.stderr)
+        # --allow-unknown without a device list is a usage error.
+        self.cli("run", "--all", "--allow-unknown", "ping", status=2)
+
+    def test_rollout_batches_and_abort(self):
+        # One at a time through three devices, to the end.
+        job = self.cli_json("exec", "--all", "--batch", "1", "--", "true")
+        self.assertEqual(job["state"], "COMPLETED")
+        self.assertEqual([e["state"] for e in job["executions"]],
+                         ["SUCCEEDED"] * 3)
+        self.assertEqual(job["rollout"]["batch_size"], 1)
+        self.assertEqual(job["rollout"]["phase"], "done")
+        # The progress line names the batch on a terminal.
+        env = dict(self.env, LC_ALL="C")
+        status, out = run_pty([CLI, "exec", "--all", "--batch", "1", "--",
+                               "sleep", "0.3"], env, RESULT_DEADLINE)
+        self.assertEqual(status, 0, out)
+        self.assertRegex(out, r"\r\033\[Kbatch \d+( \(last\))? - \d/3 "
+                              r"done - ")
+
+        # A failing command with no failure allowed: ABORTED, exit 1, the
+        # reason on stderr, the unreleased executions canceled.
+        p = self.cli("exec", "--all", "--batch", "1", "--max-failures", "0",
+                     "--", "false", status=1)
+        self.assertIn("aborted: max_failures exceeded", p.stderr)
+        self.assertIn("rollout_aborted", p.stdout)
+        job_id = self.cli_json("jobs", "ls", "--limit", "1")["jobs"][0]["id"]
+        job = self.c.get_json("/v1/jobs/" + job_id)
+        self.assertEqual(job["state"], "ABORTED")
+        self.assertEqual(job["rollout"]["phase"], "aborted")
+        self.assertEqual(sorted(e["state"] for e in job["executions"]),
+                         ["CANCELED", "CANCELED", "FAILED"])
+        shown = self.cli("jobs", "show", job_id).stdout
+        self.assertRegex(shown, r"rollout +aborted")
+        self.assertRegex(shown, r"aborted +max_failures exceeded")
+        self.assertRegex(shown, r"reasons +.*rollout_aborted=2")
+        self.assertRegex(shown, r"targets +3 matched")
+        # --json keeps the server's body.
+        job = self.cli_json("exec", "--all", "--batch", "1",
+                            "--max-failures", "0", "--", "false", status=1)
+        self.assertEqual(job["state"], "ABORTED")
+        self.assertIn("max_failures exceeded", job["abort_reason"])
+
+    def test_paging(self):
+        made = [self.c.submit("ping", devices=["cli-1"])["id"]
+                for _ in range(65)]
+        for job_id in made[-3:]:
+            self.c.wait_job(job_id)
+        newest_first = list(reversed(made))
+        # Every page followed: 20 + 20 + 20 + 5, newest first, no repeat.
+        pages = self.cli_pages("jobs", "ls", "--limit", "0",
+                               "--page-size", "20")
+        self.assertEqual([len(p["jobs"]) for p in pages], [20, 20, 20, 5])
+        self.assertIsNone(pages[-1]["next_cursor"])
+        ids = [j["id"] for p in pages for j in p["jobs"]]
+        self.assertEqual(ids, newest_first)
+        # --limit stops the walk and never asks for more than it shows.
+        pages = self.cli_pages("jobs", "ls", "--limit", "45",
+                               "--page-size", "20")
+        self.assertEqual([len(p["jobs"]) for p in pages], [20, 20, 5])
+        self.assertEqual([j["id"] for p in pages for j in p["jobs"]],
+                         newest_first[:45])
+        # The default is the newest 50, with a note that there are more.
+        p = self.cli("jobs", "ls")
+        rows = p.stdout.splitlines()[1:]
+        self.assertEqual([r.split()[0] for r in rows], newest_first[:50])
+        self.assertIn("--limit", p.stderr)
+        p = self.cli("jobs", "ls", "--limit", "0", "--page-size", "7")
+        self.assertEqual(len(p.stdout.splitlines()) - 1, 65)
+        self.assertEqual(p.stderr, "")
+        # A state filter goes with every page.
+        pages = self.cli_pages("jobs", "ls", "--state", "completed",
+                               "--limit", "0")
+        self.assertGreaterEqual(sum(len(p["jobs"]) for p in pages), 3)
+        self.assertTrue(all(j["state"] == "COMPLETED"
+                            for p in pages for j in p["jobs"]))
+        # Devices: all by default, here two pages of 2 and 1.
+        pages = self.cli_pages("devices", "ls", "--page-size", "2")
+        self.assertEqual([[d["id"] for d in p["devices"]] for p in pages],
+                         [["cli-1", "cli-2"], ["cli-3"]])
+        p = self.cli("devices", "ls", "--page-size", "1")
+        self.assertEqual([r.split()[0] for r in p.stdout.splitlines()[1:]],
+                         ["cli-1", "cli-2", "cli-3"])
 
 
 if __name__ == "__main__":

@@ -126,6 +126,68 @@ test_queries(void **state)
 }
 
 static void
+test_new_flags(void **state)
+{
+	const char *v1[] = {"cmdbus",
+			    "run",
+			    "-t",
+			    "a",
+			    "--allow-unknown",
+			    "--canary",
+			    "3",
+			    "--offline=wait",
+			    "ping",
+			    NULL};
+	const char *v2[] = {"cmdbus",  "jobs",		 "ls",
+			    "--state", "running",	 "--limit",
+			    "120",     "--page-size=20", NULL};
+	const char *v3[] = {"cmdbus", "devices", "--limit=0", NULL};
+	const char *v4[] = {"cmdbus", "run",  "--all", "--batch",
+			    "2",      "ping", NULL};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(v1), v1, &a), 0);
+	assert_true(a.allow_unknown);
+	assert_true(a.has_canary);
+	assert_int_equal(a.canary, 3);
+	assert_string_equal(a.offline, "wait");
+	assert_true(cli_args_rollout(&a));
+	assert_int_equal(parse(ARGC(v2), v2, &a), 0);
+	assert_string_equal(a.state, "running");
+	assert_true(a.has_limit);
+	assert_int_equal(a.limit, 120);
+	assert_int_equal(a.page_size, 20);
+	assert_int_equal(parse(ARGC(v3), v3, &a), 0);
+	assert_string_equal(a.sub, "ls");
+	assert_true(a.has_limit);
+	assert_int_equal(a.limit, 0);
+	assert_int_equal(parse(ARGC(v4), v4, &a), 0);
+	assert_true(cli_args_rollout(&a));
+	assert_int_equal(parse(ARGC(v3), v3, &a), 0);
+	assert_false(cli_args_rollout(&a));
+}
+
+/* The reason names what is wrong: the key given twice, the term. */
+static void
+test_selector_errors(void **state)
+{
+	const char *v1[] = {"cmdbus", "run",	"-l",	"env=a",
+			    "-l",     "env!=b", "ping", NULL};
+	const char *v2[] = {"cmdbus", "run", "-l", "env in prod", "ping", NULL};
+	struct cli_args a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(cli_args_parse(ARGC(v1), v1, &a, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "'env' is given twice"));
+	assert_int_equal(cli_args_parse(ARGC(v2), v2, &a, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "'env in prod'"));
+}
+
+static void
 test_usage_errors(void **state)
 {
 	static const char *const cases[][8] = {
@@ -141,6 +203,20 @@ test_usage_errors(void **state)
 	    {"cmdbus", "run", "--all", "--wait=maybe", "ping", NULL},
 	    {"cmdbus", "run", "--all", "ping", "novalue", NULL},
 	    {"cmdbus", "run", "-l", "novalue", "ping", NULL},
+	    {"cmdbus", "run", "-l", "k in (a", "ping", NULL},
+	    {"cmdbus", "run", "-l", "", "ping", NULL},
+	    {"cmdbus", "run", "-l", "k=a", "--allow-unknown", "ping", NULL},
+	    {"cmdbus", "run", "--all", "--allow-unknown", "ping", NULL},
+	    {"cmdbus", "run", "--all", "--canary", "-1", "ping", NULL},
+	    {"cmdbus", "run", "--all", "--canary", "x", "ping", NULL},
+	    {"cmdbus", "run", "--all", "--offline", "later", "ping", NULL},
+	    {"cmdbus", "run", "--all", "ping", "--offline", NULL},
+	    {"cmdbus", "jobs", "ls", "--limit", "-3", NULL},
+	    {"cmdbus", "jobs", "ls", "--state", "a b", NULL},
+	    {"cmdbus", "jobs", "show", "J1", "--limit", "3", NULL},
+	    {"cmdbus", "devices", "ls", "--state", "RUNNING", NULL},
+	    {"cmdbus", "devices", "ls", "--page-size", "501", NULL},
+	    {"cmdbus", "jobs", "ls", "--page-size", "0", NULL},
 	    {"cmdbus", "exec", "--all", NULL}, /* no argv */
 	    {"cmdbus", "jobs", "show", NULL},
 	    {"cmdbus", "jobs", "rm", "J1", NULL},
@@ -176,6 +252,8 @@ main(void)
 	    cmocka_unit_test(test_labels_and_wait),
 	    cmocka_unit_test(test_exec),
 	    cmocka_unit_test(test_queries),
+	    cmocka_unit_test(test_new_flags),
+	    cmocka_unit_test(test_selector_errors),
 	    cmocka_unit_test(test_usage_errors),
 	};
 

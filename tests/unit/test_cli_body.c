@@ -101,6 +101,79 @@ test_exec(void **state)
 	free(body);
 }
 
+/* Compares a body with the expected JSON written with ' for ", for
+ * legibility. */
+static void
+assert_body(const char *body, const char *want)
+{
+	char *w = strdup(want);
+
+	assert_non_null(w);
+	for (char *p = w; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	assert_string_equal(body, w);
+	free(w);
+}
+
+static void
+test_selector_terms(void **state)
+{
+	const char *v[] = {
+	    "cmdbus",  "run",	   "-l", "env in (prod, staging)",
+	    "--label", "tier!=db", "-l", "zone notin (a,b),role=web",
+	    "ping",    NULL};
+	char *body = body_of(ARGC(v), v);
+
+	(void)state;
+	assert_body(body, "{'target':{'labels':{'env':{'in':['prod',"
+			  "'staging']},'tier':{'notin':['db']},'zone':{"
+			  "'notin':['a','b']},'role':'web'}},'action':"
+			  "'ping','args':{}}");
+	free(body);
+}
+
+static void
+test_rollout_flags(void **state)
+{
+	const char *v[] = {"cmdbus", "run",	  "--all", "--canary",
+			   "2",	     "--offline", "skip",  "--batch",
+			   "5",	     "info",	  NULL};
+	const char *v2[] = {"cmdbus", "exec", "--offline=fail", "--all", "--",
+			    "true",   NULL};
+	const char *v3[] = {"cmdbus",	  "run",  "--all",
+			    "--canary=1", "ping", NULL};
+	char *body = body_of(ARGC(v), v);
+
+	(void)state;
+	assert_body(body, "{'target':{'all':true},'action':'info','args':{},"
+			  "'rollout':{'batch_size':5,'offline':'skip',"
+			  "'canary':2}}");
+	free(body);
+	/* Any one rollout flag makes a rollout object. */
+	body = body_of(ARGC(v2), v2);
+	assert_body(body, "{'target':{'all':true},'action':'exec','args':{"
+			  "'argv':['true']},'rollout':{'offline':'fail'}}");
+	free(body);
+	body = body_of(ARGC(v3), v3);
+	assert_body(body, "{'target':{'all':true},'action':'ping','args':{},"
+			  "'rollout':{'canary':1}}");
+	free(body);
+}
+
+static void
+test_allow_unknown(void **state)
+{
+	const char *v[] = {"cmdbus",	      "run",  "-t", "a,b",
+			   "--allow-unknown", "ping", NULL};
+	char *body = body_of(ARGC(v), v);
+
+	(void)state;
+	assert_body(body, "{'target':{'devices':['a','b'],'allow_unknown':"
+			  "true},'action':'ping','args':{}}");
+	free(body);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -126,6 +199,9 @@ main(void)
 	    cmocka_unit_test(test_run_devices),
 	    cmocka_unit_test(test_labels_rollout),
 	    cmocka_unit_test(test_exec),
+	    cmocka_unit_test(test_selector_terms),
+	    cmocka_unit_test(test_rollout_flags),
+	    cmocka_unit_test(test_allow_unknown),
 	    cmocka_unit_test(test_refusals),
 	};
 
