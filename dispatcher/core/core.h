@@ -80,10 +80,10 @@ struct core {
 	struct core_stats stats;
 	core_observer_fn *observer; /* or NULL */
 	void *observer_ud;
-	struct metrics *metrics;  /* metrics.c; NULL until first use */
-	struct core_batch *batch; /* window.c: the pass's group commit */
+	struct metrics *metrics;   /* metrics.c; NULL until first use */
+	struct core_batch *batch;  /* window.c: the pass's group commit */
 	struct rollouts *rollouts; /* rollout.c: the running rollouts */
-	uint64_t last_sweep;	  /* time of the previous sweep, 0: none */
+	uint64_t last_sweep;	   /* time of the previous sweep, 0: none */
 };
 
 /* Caller-allocated. Copies the config and ports; the prefix, key and

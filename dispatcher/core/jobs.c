@@ -77,8 +77,8 @@ diag_unknown(struct cmdbus_diag *d, const struct name_list *u)
 	size_t off = 0, shown = u->n < 20 ? u->n : 20;
 	char msg[sizeof d->message];
 
-	off += (size_t)snprintf(msg, sizeof msg, "unknown device%s: ",
-				u->n == 1 ? "" : "s");
+	off += (size_t)snprintf(msg, sizeof msg,
+				"unknown device%s: ", u->n == 1 ? "" : "s");
 	for (size_t i = 0; i < shown && off < sizeof msg; i++)
 		off += (size_t)snprintf(msg + off, sizeof msg - off, "%s%s",
 					i ? ", " : "", u->v[i]);
@@ -206,7 +206,8 @@ idem_lookup(struct core *c, const struct cmdbus_job_request *req,
  * them. */
 static int
 make_executions(struct core *c, const struct job_rec *job,
-		const struct resolution *r, uint64_t now, struct exec_rec *execs)
+		const struct resolution *r, uint64_t now,
+		struct exec_rec *execs)
 {
 	bool rollout = job->ro.batch > 0;
 	bool end_offline = rollout && job->ro.offline != CMDBUS_OFFLINE_WAIT;
@@ -295,7 +296,8 @@ jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 	rollout_resolve(&req->rollout, n, &job.ro);
 	rc = cmdbus_targets_encode(
 	    n, (const char(*)[CMDBUS_NAME_BUF])res.offline_ids.v,
-	    res.offline_ids.n, (const char(*)[CMDBUS_NAME_BUF])res.unknown_ids.v,
+	    res.offline_ids.n,
+	    (const char(*)[CMDBUS_NAME_BUF])res.unknown_ids.v,
 	    res.unknown_ids.n, &job.targets_json, NULL);
 	if (rc < 0)
 		goto out;

@@ -118,10 +118,10 @@ struct name_list {
 
 /* What a rollout's decisions rest on, counted over one job. */
 struct rollout_counts {
-	uint64_t released;    /* ever released */
-	uint64_t in_progress; /* released and unfinished */
-	uint64_t waiting;     /* held and still QUEUED */
-	uint64_t failures;    /* as docs/protocol.md defines them */
+	uint64_t released;     /* ever released */
+	uint64_t in_progress;  /* released and unfinished */
+	uint64_t waiting;      /* held and still QUEUED */
+	uint64_t failures;     /* as docs/protocol.md defines them */
 	uint64_t canary_ended; /* of release_seq 1..canary: terminal */
 	uint64_t canary_ok;    /* of those: SUCCEEDED */
 };

@@ -185,8 +185,8 @@ canary_over(const struct job_rec *j, const struct rollout_counts *k)
 
 /* Why the rollout must stop now, into buf; false when it goes on. */
 static bool
-abort_reason(const struct job_rec *j, const struct rollout_counts *k,
-	     char *buf, size_t len)
+abort_reason(const struct job_rec *j, const struct rollout_counts *k, char *buf,
+	     size_t len)
 {
 	if (j->ro.has_max_failures && k->failures > j->ro.max_failures) {
 		snprintf(buf, len,
@@ -252,18 +252,21 @@ expire_offline(struct core *c, struct exec_rec *e, uint64_t now)
 }
 
 /* Carries out an abort: what was never released, or released and never
- * published, is CANCELED; what went out is sent a cancel. */
-static void
+ * published, is CANCELED; what went out is sent a cancel. False when
+ * some of it failed (the broker away, a store error): it is tried again
+ * at the next decision. */
+static bool
 abort_rest(struct core *c, const struct job_rec *j, uint64_t now)
 {
 	struct exec_list l = {0};
 	size_t held = 0, sent = 0;
+	bool ok = true;
 
 	int rc = c->store.job_executions(c->store.ud, j->id, &l);
 	if (rc < 0) {
 		log_error("rollout.abort_failed", "job=%s rc=%s", j->id,
 			  err_str(rc));
-		return;
+		return false;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		struct exec_rec *e = &l.v[i];
@@ -273,14 +276,17 @@ abort_rest(struct core *c, const struct job_rec *j, uint64_t now)
 			held++;
 		else if (e->command)
 			sent++;
-		(void)cancel_exec(c, e, now, CORE_E_ROLLOUT_ABORTED,
-				  e->held ? "the rollout was aborted before "
-					    "this execution was released"
-					  : "the rollout was aborted");
+		if (cancel_exec(c, e, now, CORE_E_ROLLOUT_ABORTED,
+				e->held ? "the rollout was aborted before "
+					  "this execution was released"
+					: "the rollout was aborted") < 0)
+			ok = false;
 	}
-	log_info("rollout.aborted", "job=%s canceled=%zu cancel_sent=%zu",
-		 j->id, held, sent);
+	log_info("rollout.aborted",
+		 "job=%s canceled=%zu cancel_sent=%zu complete=%d", j->id, held,
+		 sent, ok);
 	exec_list_fini(&l);
+	return ok;
 }
 
 /* Releases up to `limit` held executions (online ones first when the
@@ -296,9 +302,8 @@ release(struct core *c, const struct job_rec *j, uint64_t limit,
 	bool ended = false;
 	size_t n = 0;
 
-	int rc = c->store.rollout_next(c->store.ud, j->id,
-				       wait ? (size_t)limit : NEXT_MAX, wait,
-				       &l);
+	int rc = c->store.rollout_next(
+	    c->store.ud, j->id, wait ? (size_t)limit : NEXT_MAX, wait, &l);
 	if (rc < 0) {
 		log_error("rollout.next_failed", "job=%s rc=%s", j->id,
 			  err_str(rc));
@@ -359,10 +364,9 @@ advance(struct core *c, struct ro_slot *s)
 		return false;
 	}
 	for (int round = 0; round < ROUNDS_MAX; round++) {
-		rc = c->store.rollout_counts(c->store.ud, j.id, j.ro.canary,
-					     j.ro.offline ==
-						 CMDBUS_OFFLINE_FAIL,
-					     &k);
+		rc = c->store.rollout_counts(
+		    c->store.ud, j.id, j.ro.canary,
+		    j.ro.offline == CMDBUS_OFFLINE_FAIL, &k);
 		if (rc < 0)
 			break;
 		char why[JOB_ABORT_REASON_BUF];
@@ -379,11 +383,10 @@ advance(struct core *c, struct ro_slot *s)
 				 why);
 		}
 		if (j.aborted_at) {
-			/* After a restart the cancels go again: they are
-			 * not stored. */
+			/* After a restart, or when some could not go, the
+			 * cancels go again: they are not stored. */
 			if (!s->abort_done)
-				abort_rest(c, &j, now);
-			s->abort_done = true;
+				s->abort_done = abort_rest(c, &j, now);
 			break;
 		}
 		if (j.canceled_at)
@@ -395,8 +398,7 @@ advance(struct core *c, struct ro_slot *s)
 			break;
 	}
 	bool ended = false;
-	if (c->store.job_finish(c->store.ud, j.id, now, &ended) == 0 &&
-	    ended) {
+	if (c->store.job_finish(c->store.ud, j.id, now, &ended) == 0 && ended) {
 		log_info("job.finished", "job=%s aborted=%d canceled=%d", j.id,
 			 j.aborted_at > 0, j.canceled_at > 0);
 		window_job_ended(c, j.id);
@@ -437,9 +439,9 @@ rollout_view(struct core *c, const struct job_rec *j,
 	memset(v, 0, sizeof *v);
 	if (j->ro.batch == 0 || !c->store.rollout_counts)
 		return 0;
-	int rc = c->store.rollout_counts(
-	    c->store.ud, j->id, j->ro.canary,
-	    j->ro.offline == CMDBUS_OFFLINE_FAIL, &k);
+	int rc =
+	    c->store.rollout_counts(c->store.ud, j->id, j->ro.canary,
+				    j->ro.offline == CMDBUS_OFFLINE_FAIL, &k);
 	if (rc < 0)
 		return rc;
 	v->present = true;
@@ -461,8 +463,8 @@ rollout_view(struct core *c, const struct job_rec *j,
 	else
 		v->phase = "rolling";
 	if (k.released > j->ro.canary)
-		v->batch = (k.released - j->ro.canary + j->ro.batch - 1) /
-			   j->ro.batch;
+		v->batch =
+		    (k.released - j->ro.canary + j->ro.batch - 1) / j->ro.batch;
 	return 0;
 }
 

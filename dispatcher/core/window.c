@@ -255,10 +255,10 @@ flush_round(struct core *c)
 		}
 	}
 	for (size_t i = 0; i < b->nnotes; i++)
-		core_notify_change(c, b->notes[i].exec[0] ? b->notes[i].exec
-							  : NULL,
-				   b->notes[i].job[0] ? b->notes[i].job : NULL,
-				   b->notes[i].state);
+		core_notify_change(
+		    c, b->notes[i].exec[0] ? b->notes[i].exec : NULL,
+		    b->notes[i].job[0] ? b->notes[i].job : NULL,
+		    b->notes[i].state);
 	b->nnotes = 0;
 	/* Served one at a time from a copy: publishing may add devices. */
 	while (b->ndevs > 0) {

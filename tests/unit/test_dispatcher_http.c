@@ -337,11 +337,12 @@ test_create_and_read(void **state)
 	const char *body;
 	char id[64], req[512];
 
-	assert_int_equal(post(f, &c, "application/json",
-			      "{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-			      "\"action\":\"ping\"}",
-			      &body),
-			 201);
+	assert_int_equal(
+	    post(f, &c, "application/json",
+		 "{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		 "\"action\":\"ping\"}",
+		 &body),
+	    201);
 	assert_int_equal(sscanf(body, "{\"id\":\"%26[0-9A-Z]\"", id), 1);
 	assert_non_null(strstr(body, "\"state\":\"RUNNING\""));
 	assert_non_null(strstr(body, "\"device\":\"dev-1\""));
@@ -468,7 +469,8 @@ make_job(struct fx *f, const char *extra, char job[32], char exec[32])
 	char json[512];
 
 	snprintf(json, sizeof json,
-		 "{\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true},\"action\":\"ping\"%s}",
+		 "{\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true},"
+		 "\"action\":\"ping\"%s}",
 		 extra);
 	assert_int_equal(post(f, &c, "application/json", json, &body), 201);
 	field(body, "{\"id\":\"", job);

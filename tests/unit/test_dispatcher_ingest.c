@@ -55,9 +55,9 @@ setup(void **state)
 	char *view = NULL;
 	size_t len;
 	struct cmdbus_diag diag;
-	static const char body[] =
-	    "{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"],\"allow_unknown\":true},"
-	    "\"action\":\"ping\"}";
+	static const char body[] = "{\"target\":{\"devices\":[\"dev-1\",\"dev-"
+				   "2\"],\"allow_unknown\":true},"
+				   "\"action\":\"ping\"}";
 
 	log_set_sink(count_warns, f);
 	clock_fake_init(&f->clk, T0);
@@ -287,7 +287,8 @@ test_unknown_and_unsent_executions_dropped(void **state)
 	size_t len;
 	struct cmdbus_diag diag;
 	static const char body[] =
-	    "{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},\"action\":\"ping\"}";
+	    "{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+	    "\"action\":\"ping\"}";
 	f->bus.connected = false;
 	assert_int_equal(
 	    jobs_create(&f->core, body, sizeof body - 1, &view, &len, &diag),

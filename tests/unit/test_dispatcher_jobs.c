@@ -143,7 +143,8 @@ test_create_devices_publishes_each(void **state)
 
 	assert_int_equal(
 	    create(f,
-		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-9\"],\"allow_unknown\":true},"
+		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-9\"],\"allow_"
+		   "unknown\":true},"
 		   "\"action\":\"exec\",\"args\":{\"argv\":[\"uname\"]},"
 		   "\"timeout_ms\":5000,\"ttl_ms\":60000}",
 		   NULL),
@@ -196,11 +197,13 @@ test_expiry_rounds_up_and_is_never_zero(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\",\"ttl_ms\":1500}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\",\"ttl_ms\":1500}",
+		NULL),
+	    0);
 	assert_int_equal(f->bus.msgs[0].expiry_s, 2);
 	/* 1 ms left: still 1 s, never 0. */
 	clock_fake_advance(&f->clk, 1499);
@@ -222,11 +225,13 @@ test_ttl_capped_at_session_expiry(void **state)
 	struct cmdbus_msg m;
 
 	(void)state;
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\",\"ttl_ms\":3600000}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\",\"ttl_ms\":3600000}",
+		NULL),
+	    0);
 	assert_int_equal(f->fs.jobs[0].ttl_ms, 60000);
 	assert_int_equal(f->fs.execs[0].exp_at, T0 + 60000);
 	assert_int_equal(f->bus.msgs[0].expiry_s, 60);
@@ -293,7 +298,8 @@ test_malformed_body_names_field(void **state)
 			 -ERR_MALFORMED);
 	assert_string_equal(diag.field, "action");
 	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"ok\",\"b/d\"],\"allow_unknown\":true},"
+				"{\"target\":{\"devices\":[\"ok\",\"b/"
+				"d\"],\"allow_unknown\":true},"
 				"\"action\":\"ping\"}",
 				&diag),
 			 -ERR_MALFORMED);
@@ -307,12 +313,14 @@ test_idempotency_key_stored(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\","
-				"\"idempotency_key\":\"abc-1\"}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\","
+		"\"idempotency_key\":\"abc-1\"}",
+		NULL),
+	    0);
 	assert_string_equal(f->fs.jobs[0].idempotency_key, "abc-1");
 }
 
@@ -322,11 +330,13 @@ test_store_failure_creates_nothing(void **state)
 	struct fx *f = *state;
 
 	f->fs.fail_job_create = -ENOSPC;
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\"}",
-				NULL),
-			 -ENOSPC);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\"}",
+		NULL),
+	    -ENOSPC);
 	assert_int_equal(f->fs.njobs, 0);
 	assert_int_equal(f->bus.n, 0);
 	assert_int_equal(f->core.stats.store_errors, 1);
@@ -339,12 +349,12 @@ test_bus_down_then_connect_publishes(void **state)
 	struct cmdbus_msg m;
 
 	f->bus.connected = false;
-	assert_int_equal(
-	    create(f,
-		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"],\"allow_unknown\":true},"
-		   "\"action\":\"ping\"}",
-		   NULL),
-	    0);
+	assert_int_equal(create(f,
+				"{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"]"
+				",\"allow_unknown\":true},"
+				"\"action\":\"ping\"}",
+				NULL),
+			 0);
 	assert_int_equal(f->bus.n, 0);
 	/* Stored, not yet built: iat is the moment of first publish. */
 	assert_null(f->fs.execs[0].command);
@@ -368,11 +378,13 @@ test_republish_sends_same_bytes(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\"}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\"}",
+		NULL),
+	    0);
 	assert_int_equal(f->bus.n, 1);
 	char *first = strdup(f->bus.msgs[0].payload);
 	char *stored = strdup(f->fs.execs[0].command);
@@ -398,12 +410,12 @@ test_puback_marks_published(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(
-	    create(f,
-		   "{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"],\"allow_unknown\":true},"
-		   "\"action\":\"ping\"}",
-		   NULL),
-	    0);
+	assert_int_equal(create(f,
+				"{\"target\":{\"devices\":[\"dev-1\",\"dev-2\"]"
+				",\"allow_unknown\":true},"
+				"\"action\":\"ping\"}",
+				NULL),
+			 0);
 	clock_fake_advance(&f->clk, 7);
 	core_bus_published(&f->core, f->bus.msgs[0].mid, true);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_PUBLISHED);
@@ -424,11 +436,13 @@ test_puback_after_report_changes_nothing(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\"}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\"}",
+		NULL),
+	    0);
 	f->fs.execs[0].state = CMDBUS_STATE_RUNNING;
 	core_bus_published(&f->core, f->bus.msgs[0].mid, true);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
@@ -440,11 +454,13 @@ test_command_store_failure_sends_nothing(void **state)
 	struct fx *f = *state;
 
 	f->fs.fail_set_commands = -ERR_UNAVAILABLE;
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\"}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\"}",
+		NULL),
+	    0);
 	/* The job exists (committed), but no payload went out that a
 	 * re-publish could not repeat. */
 	assert_int_equal(f->fs.njobs, 1);
@@ -461,11 +477,13 @@ test_never_sent_past_exp_is_expired(void **state)
 	struct fx *f = *state;
 
 	f->bus.connected = false;
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\",\"ttl_ms\":1000}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\",\"ttl_ms\":1000}",
+		NULL),
+	    0);
 	clock_fake_advance(&f->clk, 1000);
 	f->bus.connected = true;
 	core_bus_connected(&f->core);
@@ -484,11 +502,13 @@ test_publish_error_counted(void **state)
 	struct fx *f = *state;
 
 	f->bus.fail = -EIO;
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\"}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\"}",
+		NULL),
+	    0);
 	assert_int_equal(f->core.stats.publish_errors, 1);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_QUEUED);
 	f->bus.fail = 0;
@@ -513,11 +533,13 @@ test_signed_commands_verify(void **state)
 	free(pem);
 
 	struct fx *f = fx_new(7 * DAY, priv);
-	assert_int_equal(create(f,
-				"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-				"\"action\":\"ping\"}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\"}",
+		NULL),
+	    0);
 	assert_non_null(strstr(f->bus.msgs[0].payload,
 			       "\"alg\":\"ed25519\",\"kid\":\"test-2026a\""));
 	free(decode_cmd(&f->bus.msgs[0], &m, pub));

@@ -60,8 +60,8 @@ setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 	static const char *const l[NDEV][2] = {
-	    {"env=prod", "tier=web"}, {"env=prod", "tier=db"},
-	    {"env=prod", "tier=web"}, {"env=staging", "tier=db"},
+	    {"env=prod", "tier=web"},	 {"env=prod", "tier=db"},
+	    {"env=prod", "tier=web"},	 {"env=staging", "tier=db"},
 	    {"env=staging", "tier=web"}, {"site=lab", "tier=web"},
 	};
 	assert_non_null(f);
@@ -241,11 +241,12 @@ test_batch_never_exceeded(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(create(f,
-				"{\"target\":{\"all\":true},\"action\":\"ping\","
-				"\"rollout\":{\"batch_size\":\"30%\"}}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(f,
+		   "{\"target\":{\"all\":true},\"action\":\"ping\","
+		   "\"rollout\":{\"batch_size\":\"30%\"}}",
+		   NULL),
+	    0);
 	/* 30% of 6 is 1.8: a batch of 2, published at once. */
 	assert_int_equal(last_job(f)->ro.batch, 2);
 	assert_int_equal(in_progress(f), 2);
@@ -268,12 +269,13 @@ test_max_failures_aborts(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(create(f,
-				"{\"target\":{\"all\":true},\"action\":\"ping\","
-				"\"rollout\":{\"batch_size\":2,"
-				"\"max_failures\":1}}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(f,
+		   "{\"target\":{\"all\":true},\"action\":\"ping\","
+		   "\"rollout\":{\"batch_size\":2,"
+		   "\"max_failures\":1}}",
+		   NULL),
+	    0);
 	finish_next(f, CMDBUS_STATE_FAILED);
 	assert_null(last_job(f)->aborted_at ? "aborted" : NULL);
 	/* The first failure released d3; the second passes the limit. */
@@ -298,6 +300,38 @@ test_max_failures_aborts(void **state)
 	assert_int_equal(j->state, CMDBUS_JOB_RUNNING);
 	finish(f, d3, CMDBUS_STATE_CANCELED);
 	assert_int_equal(last_job(f)->state, CMDBUS_JOB_ABORTED);
+}
+
+/* A cancel that could not go (the broker away) goes at a later
+ * decision. */
+static void
+test_abort_cancel_retried(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(create(f,
+				"{\"target\":{\"devices\":[\"d1\",\"d2\"]},"
+				"\"action\":\"ping\",\"rollout\":{"
+				"\"batch_size\":2,\"max_failures\":0}}",
+				NULL),
+			 0);
+	f->bus.connected = false;
+	fake_bus_clear(&f->bus);
+	finish(f, exec_of(f, "d1"), CMDBUS_STATE_FAILED);
+	assert_true(last_job(f)->aborted_at > 0);
+	assert_int_equal(f->bus.n, 0);
+	f->bus.connected = true;
+	core_sweep(&f->core);
+	core_flush(&f->core);
+	/* The sweep re-publishes d2's command, and the cancel follows. */
+	assert_true(f->bus.n >= 1);
+	assert_non_null(strstr(f->bus.msgs[f->bus.n - 1].payload, "cancel"));
+	/* Sent once: the next decision does not repeat it. */
+	size_t n = f->bus.n;
+	core_sweep(&f->core);
+	core_flush(&f->core);
+	for (size_t i = n; i < f->bus.n; i++)
+		assert_null(strstr(f->bus.msgs[i].payload, "\"cancel\""));
 }
 
 static void
@@ -387,11 +421,12 @@ test_canary(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(create(f,
-				"{\"target\":{\"all\":true},\"action\":\"ping\","
-				"\"rollout\":{\"batch_size\":3,\"canary\":2}}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(f,
+		   "{\"target\":{\"all\":true},\"action\":\"ping\","
+		   "\"rollout\":{\"batch_size\":3,\"canary\":2}}",
+		   NULL),
+	    0);
 	assert_int_equal(in_progress(f), 2);
 	assert_non_null(strstr(f->view, "\"phase\":\"canary\""));
 	finish_next(f, CMDBUS_STATE_SUCCEEDED);
@@ -401,11 +436,12 @@ test_canary(void **state)
 	assert_int_equal(in_progress(f), 3);
 
 	/* A canary that fails aborts the rest. */
-	assert_int_equal(create(f,
-				"{\"target\":{\"all\":true},\"action\":\"ping\","
-				"\"rollout\":{\"canary\":2}}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(f,
+		   "{\"target\":{\"all\":true},\"action\":\"ping\","
+		   "\"rollout\":{\"canary\":2}}",
+		   NULL),
+	    0);
 	finish_next(f, CMDBUS_STATE_FAILED);
 	assert_int_equal(last_job(f)->aborted_at, 0);
 	finish_next(f, CMDBUS_STATE_SUCCEEDED);
@@ -420,11 +456,12 @@ test_restart_resumes(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(create(f,
-				"{\"target\":{\"all\":true},\"action\":\"ping\","
-				"\"rollout\":{\"batch_size\":2}}",
-				NULL),
-			 0);
+	assert_int_equal(
+	    create(f,
+		   "{\"target\":{\"all\":true},\"action\":\"ping\","
+		   "\"rollout\":{\"batch_size\":2}}",
+		   NULL),
+	    0);
 	/* The dispatcher stops; both released executions end meanwhile. */
 	core_fini(&f->core);
 	f->fs.execs[0].state = CMDBUS_STATE_SUCCEEDED;
@@ -452,7 +489,7 @@ test_resolve_figures(void **state)
 	struct job_rollout out;
 
 	rollout_resolve(&r, 7, &out);
-	assert_int_equal(out.batch, 1); /* ceil(0.7), at least 1 */
+	assert_int_equal(out.batch, 1);	       /* ceil(0.7), at least 1 */
 	assert_int_equal(out.max_failures, 1); /* floor(1.75) */
 	rollout_resolve(&r, 100, &out);
 	assert_int_equal(out.batch, 10);
@@ -472,6 +509,7 @@ main(void)
 	    T(test_unknown_devices),
 	    T(test_batch_never_exceeded),
 	    T(test_max_failures_aborts),
+	    T(test_abort_cancel_retried),
 	    T(test_offline_skip_and_fail),
 	    T(test_offline_turn_comes),
 	    T(test_offline_wait),

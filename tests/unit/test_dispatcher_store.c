@@ -383,7 +383,8 @@ test_rollout_queries(void **state)
 	struct exec_list l = {0};
 	struct name_list names = {0};
 	bool ended = true;
-	static const char *const ids[] = {EX1, EX2, "01EXE0000000000000000000A3"};
+	static const char *const ids[] = {EX1, EX2,
+					  "01EXE0000000000000000000A3"};
 
 	put_device(f, "dev-1", false, "{}");
 	put_device(f, "dev-2", true, "{}");
@@ -450,8 +451,8 @@ test_rollout_queries(void **state)
 	assert_string_equal(l.v[0].id, EX1);
 	exec_list_fini(&l);
 	/* A held execution never reaches its device's window. */
-	assert_int_equal(
-	    f->p.exec_device_unfinished(f->p.ud, "dev-1", 10, &l), 0);
+	assert_int_equal(f->p.exec_device_unfinished(f->p.ud, "dev-1", 10, &l),
+			 0);
 	assert_int_equal(l.n, 0);
 	exec_list_fini(&l);
 

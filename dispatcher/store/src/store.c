@@ -143,7 +143,7 @@ _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
 #define JOB_COLUMNS                                                            \
 	"SELECT id, action, args, state, created_at, finished_at,"             \
 	" timeout_ms, ttl_ms, stream, idempotency_key, request_sha256,"        \
-	" canceled_at, targets, ro_batch, ro_max_failures, ro_offline,"       \
+	" canceled_at, targets, ro_batch, ro_max_failures, ro_offline,"        \
 	" ro_canary, aborted_at, abort_reason FROM jobs "
 #define DEVICE_COLUMNS                                                         \
 	"SELECT id, online, boot_id, agent, last_seen, status_at, labels,"     \

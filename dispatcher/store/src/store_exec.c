@@ -96,8 +96,9 @@ store_job_row(sqlite3_stmt *st, void *out)
 	const unsigned char *off = sqlite3_column_text(st, 15);
 	j->ro.offline = CMDBUS_OFFLINE_WAIT;
 	for (int p = CMDBUS_OFFLINE_WAIT; off && p <= CMDBUS_OFFLINE_FAIL; p++)
-		if (strcmp((const char *)off, cmdbus_offline_policy_name(
-						  (enum cmdbus_offline_policy)p)) == 0)
+		if (strcmp((const char *)off,
+			   cmdbus_offline_policy_name(
+			       (enum cmdbus_offline_policy)p)) == 0)
 			j->ro.offline = (enum cmdbus_offline_policy)p;
 	j->ro.canary = store_col_u64(st, 16);
 	j->aborted_at = store_col_u64(st, 17);

@@ -168,8 +168,7 @@ int store_rollout_next(void *ud, const char *job, size_t limit,
 		       bool online_only, struct exec_list *out);
 int store_exec_release(void *ud, const struct exec_rec *execs, size_t n,
 		       uint64_t first_seq);
-int store_job_abort(void *ud, const char *job, uint64_t at,
-		    const char *reason);
+int store_job_abort(void *ud, const char *job, uint64_t at, const char *reason);
 int store_job_finish(void *ud, const char *job, uint64_t at, bool *ended);
 int store_rollout_jobs(void *ud, struct name_list *out);
 /* store_exec.c, for store_rollout.c: */

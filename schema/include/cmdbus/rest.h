@@ -77,7 +77,7 @@ struct cmdbus_job_request {
 	enum cmdbus_target_kind target;
 	char (*devices)[CMDBUS_NAME_BUF]; /* owned; DEVICES: unique, >= 1 */
 	size_t ndevices;
-	bool allow_unknown;	     /* DEVICES: unknown ids are not refused */
+	bool allow_unknown; /* DEVICES: unknown ids are not refused */
 	struct cmdbus_label_term *terms; /* owned; LABELS: 1..16, keys unique,
 					    sorted by key */
 	size_t nterms;
