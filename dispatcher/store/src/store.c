@@ -104,7 +104,8 @@ static const char schema_v4[] =
  * its target and its rollout's resolved figures (ro_batch 0: none), and
  * an aborted rollout its reason; an execution is held until its rollout
  * releases it, numbered in release order. Existing rows are released.
- * The rollout's counts probe (job, held, state). */
+ * The rollout's counts probe (job, held, state), and its next held
+ * executions come in id order straight from that index. */
 static const char schema_v5[] =
     "ALTER TABLE jobs ADD COLUMN targets TEXT;"
     "ALTER TABLE jobs ADD COLUMN ro_batch INTEGER NOT NULL DEFAULT 0;"
@@ -116,7 +117,7 @@ static const char schema_v5[] =
     "ALTER TABLE executions ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE executions ADD COLUMN release_seq INTEGER NOT NULL"
     " DEFAULT 0;"
-    "CREATE INDEX executions_job_held ON executions(job, held, state);"
+    "CREATE INDEX executions_job_held ON executions(job, held, state, id);"
     "CREATE INDEX jobs_rollout ON jobs(state, ro_batch);";
 
 /* Migrations in order: migrations[i] takes version i to i+1. */
@@ -132,8 +133,9 @@ _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
 #define JOB_END_STATE                                                          \
 	"CASE WHEN aborted_at > 0 THEN 'ABORTED' WHEN canceled_at > 0"         \
 	" THEN 'CANCELED' ELSE 'COMPLETED' END"
-/* Failures of a rollout (?2: EXPIRED/offline counts too). */
-#define FAILED_STATES "('FAILED','TIMED_OUT','REJECTED','LOST')"
+/* Failures of a rollout: these states, EXPIRED only when not for being
+ * offline unless ?2 says that counts too. */
+#define FAILED_STATES "('FAILED','TIMED_OUT','REJECTED','LOST','EXPIRED')"
 #define EXEC_COLUMNS                                                           \
 	"SELECT e.id, e.job, e.device, j.action, e.state, e.created_at,"       \
 	" e.updated_at, e.published_at, e.finished_at, e.exp_at, e.command,"   \
@@ -268,8 +270,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		     " AND held = 1 AND state = 'QUEUED'",
     [S_RO_FAILURES] =
 	"SELECT count(*) FROM executions WHERE job = ?1 AND held IN (0, 1)"
-	" AND (state IN " FAILED_STATES " OR (state = 'EXPIRED' AND"
-	" (?2 OR coalesce(error_code, '') <> 'offline')))",
+	" AND state IN " FAILED_STATES " AND (state <> 'EXPIRED' OR ?2 OR"
+	" coalesce(error_code, '') <> 'offline')",
     [S_RO_CANARY] = "SELECT coalesce(sum(state NOT IN " UNFINISHED "), 0),"
 		    " coalesce(sum(state = 'SUCCEEDED'), 0) FROM executions"
 		    " WHERE job = ?1 AND held = 0 AND release_seq BETWEEN 1"
