@@ -64,6 +64,23 @@ check_kid(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* A signing key as KID=/absolute/path.pem. */
+static int
+check_sign_key(const char *v, char *err, size_t errlen)
+{
+	const char *eq = strchr(v, '=');
+	char kid[CMDBUS_KID_MAX + 1];
+	size_t n = eq ? (size_t)(eq - v) : 0;
+
+	if (!eq || n == 0 || n > CMDBUS_KID_MAX || eq[1] != '/') {
+		snprintf(err, errlen, "'%s' is not KID=/absolute/path.pem", v);
+		return -ERR_CONFIG;
+	}
+	memcpy(kid, v, n);
+	kid[n] = '\0';
+	return check_kid(kid, err, errlen);
+}
+
 /* A token's digest: 64 hex digits (`sha256sum` prints it). */
 static int
 check_sha256(const char *v, char *err, size_t errlen)
@@ -91,7 +108,21 @@ const struct conf_option config_options[] = {
      "authentication"},
     {"api_token_sha256", CONF_LIST, OPT(api_token_sha256), 0, 64, NULL, NULL,
      check_sha256,
-     "lower-case hex SHA-256 of an accepted API token (repeatable)"},
+     "lower-case hex SHA-256 of an accepted API token, role admin "
+     "(repeatable)"},
+    {"api_tokens_file", CONF_STRING, OPT(api_tokens_file), 0, 4096, NULL, NULL,
+     NULL,
+     "file of named API tokens, one \"NAME ROLE SHA256HEX\" a line (role "
+     "read, operate or admin); re-read on SIGHUP"},
+    {"http_tls_cert_file", CONF_STRING, OPT(http_tls_cert_file), 0, 4096, NULL,
+     NULL, NULL,
+     "PEM certificate (chain) of the REST API; with http_tls_key_file: "
+     "HTTPS"},
+    {"http_tls_key_file", CONF_STRING, OPT(http_tls_key_file), 0, 4096, NULL,
+     NULL, NULL, "PEM private key of the REST API's certificate"},
+    {"audit_log", CONF_STRING, OPT(audit_log), 0, 4096, NULL, NULL, NULL,
+     "append a JSON line per job created or canceled and action called; "
+     "unset: audit.* log events only"},
     {"max_wait", CONF_DURATION, OPT(max_wait_ms), SEC, 3600 * SEC, "60s", NULL,
      NULL, "longest a request waits (?wait, ?follow, action calls)"},
     {"max_waiters", CONF_U64, OPT(max_waiters), 1, 100000, "128", NULL, NULL,
@@ -120,7 +151,20 @@ const struct conf_option config_options[] = {
     {"sign_key_file", CONF_STRING, OPT(sign_key_file), 0, 4096, NULL, NULL,
      NULL, "Ed25519 private key (PEM) that signs commands; unset: unsigned"},
     {"sign_kid", CONF_STRING, OPT(sign_kid), 1, CMDBUS_KID_MAX, NULL, NULL,
-     check_kid, "key id sent with signed commands (with sign_key_file)"},
+     check_kid,
+     "key id sent with signed commands: sign_key_file's, or which "
+     "sign_key signs (default: the first)"},
+    {"sign_key", CONF_LIST, OPT(sign_key), 3, 4096 + 65, NULL, NULL,
+     check_sign_key,
+     "KID=/path.pem: an Ed25519 private key that can sign commands "
+     "(repeatable, for rotation; sign_kid picks the one in use)"},
+    {"device_keys_dir", CONF_STRING, OPT(device_keys_dir), 1, 4096, NULL, NULL,
+     NULL,
+     "directory of devices' public keys (DEVICE.pem, DEVICE@KID.pem): a "
+     "device with one must sign everything it publishes"},
+    {"require_device_signatures", CONF_BOOL, OPT(require_device_signatures), 0,
+     0, "false", NULL, NULL,
+     "refuse every message of a device that has no key in device_keys_dir"},
     {"outbox_window", CONF_U64, OPT(outbox_window), 1, 1000, "16", NULL, NULL,
      "published, unfinished executions per device; the rest wait QUEUED"},
     {"retry_initial", CONF_DURATION, OPT(retry_initial_ms), 100, 3600 * SEC,
@@ -154,10 +198,26 @@ const struct conf_option config_options[] = {
 int
 config_validate(const struct config *c, char *err, size_t errlen)
 {
-	if ((c->sign_key_file == NULL) != (c->sign_kid == NULL)) {
+	if ((c->http_tls_cert_file == NULL) != (c->http_tls_key_file == NULL)) {
+		snprintf(err, errlen,
+			 "http_tls_cert_file and http_tls_key_file go "
+			 "together: set both or neither");
+		return -ERR_CONFIG;
+	}
+	if (c->sign_key_file && !c->sign_kid) {
 		snprintf(err, errlen,
 			 "sign_key_file and sign_kid go together: set both "
 			 "or neither");
+		return -ERR_CONFIG;
+	}
+	if (c->sign_kid && !c->sign_key_file && c->sign_key.n == 0) {
+		snprintf(err, errlen,
+			 "sign_kid needs sign_key_file or a sign_key");
+		return -ERR_CONFIG;
+	}
+	if (c->require_device_signatures && !c->device_keys_dir) {
+		snprintf(err, errlen,
+			 "require_device_signatures needs device_keys_dir");
 		return -ERR_CONFIG;
 	}
 	return 0;

@@ -18,6 +18,10 @@ struct config {
 	uint64_t http_port;
 	char *api_token_file;		   /* NULL: no authentication */
 	struct conf_list api_token_sha256; /* hex digests of more tokens */
+	char *api_tokens_file;		   /* NAME ROLE SHA256HEX lines */
+	char *http_tls_cert_file;	   /* PEM; with the key: HTTPS */
+	char *http_tls_key_file;	   /* its PEM private key */
+	char *audit_log;		   /* JSON-lines audit file, or NULL */
 	uint64_t max_wait_ms;		   /* cap of waiting requests */
 	uint64_t max_waiters;
 	char *mqtt_host;
@@ -31,6 +35,9 @@ struct config {
 	uint64_t device_session_expiry_ms;
 	char *sign_key_file; /* NULL: commands go unsigned */
 	char *sign_kid;
+	struct conf_list sign_key; /* "KID=/path.pem": more signing keys */
+	char *device_keys_dir;	   /* DEVICE.pem public keys; NULL: none */
+	bool require_device_signatures;
 	uint64_t outbox_window;
 	uint64_t retry_initial_ms, retry_max_ms;
 	uint64_t timeout_grace_ms, lost_grace_ms;

@@ -15,10 +15,12 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "cmdbus/envelope.h"
+#include "cmdbus/msg.h"
 #include "config.h"
 #include "core.h"
 #include "http.h"
 #include "ingest.h"
+#include "keys.h"
 #include "mqtt.h"
 #include "store.h"
 
@@ -28,7 +30,10 @@
 struct secrets {
 	char *api_token;
 	char *mqtt_password;
-	struct cmdbus_key *sign_key;
+	struct http_tokens api_tokens; /* api_tokens_file */
+	char *tls_cert, *tls_key;      /* PEM texts of the REST API's TLS */
+	size_t tls_key_len;
+	struct keys keys; /* signing keys and the devices' keys */
 };
 
 static void
@@ -36,10 +41,13 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: " PROG " [-c FILE] [-t|--check] [--OPTION VALUE]...\n"
+		"       " PROG " --hash-token NAME ROLE < TOKEN\n"
 		"       " PROG " --help | --version\n\n"
 		"  -c, --config FILE  read options from FILE (\"OPTION VALUE\" "
 		"lines)\n"
 		"  -t, --check        validate the configuration and exit\n"
+		"  --hash-token NAME ROLE  read a token from stdin, print its "
+		"api_tokens_file line\n"
 		"  --help             print this help and exit\n"
 		"  --version          print the version and exit\n\n"
 		"Options (in FILE, or as --OPTION VALUE / --OPTION=VALUE; "
@@ -64,8 +72,78 @@ secrets_free(struct secrets *s)
 		explicit_bzero(s->mqtt_password, strlen(s->mqtt_password));
 		free(s->mqtt_password);
 	}
-	cmdbus_key_free(s->sign_key);
+	http_tokens_fini(&s->api_tokens);
+	free(s->tls_cert);
+	if (s->tls_key) {
+		explicit_bzero(s->tls_key, s->tls_key_len);
+		free(s->tls_key);
+	}
+	keys_fini(&s->keys);
 	memset(s, 0, sizeof *s);
+}
+
+/* Reads api_tokens_file (when set) into a fresh table; on failure the
+ * table is empty and err says file:line. */
+static int
+api_tokens_load(const struct config *cfg, struct http_tokens *t, char *err,
+		size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	memset(t, 0, sizeof *t);
+	if (!cfg->api_tokens_file)
+		return 0;
+	int rc =
+	    config_read_file(cfg->api_tokens_file, &text, &len, err, errlen);
+	if (rc == 0)
+		rc = http_tokens_parse(t, text, len, cfg->api_tokens_file, err,
+				       errlen);
+	free(text);
+	if (rc < 0)
+		http_tokens_fini(t);
+	return rc;
+}
+
+/* --hash-token NAME ROLE: the token is read from stdin (its first line,
+ * so that it stays out of the process list and shell history) and its
+ * api_tokens_file line printed. */
+static int
+hash_token(int argc, char **argv, int at)
+{
+	char line[4096 + 2], sha[CMDBUS_SHA256_HEX + 1], err[256];
+	struct http_tokens t = {0};
+	enum http_role role;
+
+	if (at + 2 >= argc || http_role_parse(argv[at + 2], &role) < 0) {
+		fprintf(stderr, "usage: " PROG " --hash-token NAME "
+				"read|operate|admin < TOKEN\n");
+		return 2;
+	}
+	if (!fgets(line, sizeof line, stdin)) {
+		fprintf(stderr, "no token on stdin\n");
+		return 1;
+	}
+	size_t n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	/* A short token can be guessed: 16 bytes is at least 96 bits as
+	 * base64 of random bytes. */
+	if (n < 16 || n > 4096) {
+		fprintf(stderr, "a token is 16..4096 bytes (e.g. openssl "
+				"rand -base64 24)\n");
+		explicit_bzero(line, sizeof line);
+		return 1;
+	}
+	cmdbus_sha256_hex(line, n, sha);
+	explicit_bzero(line, sizeof line);
+	int rc = http_tokens_add(&t, argv[at + 1], role, sha, err, sizeof err);
+	http_tokens_fini(&t);
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("%s %s %s\n", argv[at + 1], http_role_name(role), sha);
+	return 0;
 }
 
 /* Loads the files the options name; everything --check must vouch for. */
@@ -88,24 +166,27 @@ secrets_load(const struct config *cfg, struct secrets *s, char *err,
 		if (rc < 0)
 			return rc;
 	}
-	if (cfg->sign_key_file) {
-		char *pem = NULL;
+	rc = api_tokens_load(cfg, &s->api_tokens, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (cfg->http_tls_cert_file) {
 		size_t len = 0;
-		rc = config_read_file(cfg->sign_key_file, &pem, &len, err,
-				      errlen);
+		if (!http_tls_supported()) {
+			snprintf(err, errlen,
+				 "http_tls_cert_file: this libmicrohttpd has "
+				 "no TLS support");
+			return -ERR_CONFIG;
+		}
+		rc = config_read_file(cfg->http_tls_cert_file, &s->tls_cert,
+				      &len, err, errlen);
+		if (rc == 0)
+			rc = config_read_file(cfg->http_tls_key_file,
+					      &s->tls_key, &s->tls_key_len, err,
+					      errlen);
 		if (rc < 0)
 			return rc;
-		rc = cmdbus_key_from_pem(pem, len, cfg->sign_kid, &s->sign_key);
-		explicit_bzero(pem, len);
-		free(pem);
-		if (rc < 0 || !cmdbus_key_is_private(s->sign_key)) {
-			snprintf(err, errlen,
-				 "%s: not an Ed25519 private key in PEM",
-				 cfg->sign_key_file);
-			return rc < 0 ? rc : -ERR_CONFIG;
-		}
 	}
-	return 0;
+	return keys_load(cfg, &s->keys, err, errlen);
 }
 
 /* Flags are "--key value" or "--key=value"; a boolean may stand alone. */
@@ -236,7 +317,35 @@ struct reload {
 	char **argv;
 	struct http *http;
 	int log_level;
+	struct core *core; /* its keys are swapped on reload */
+	struct keys *keys; /* the keys in use, owned by run()'s caller */
 };
+
+/* The signing and device keys read again: the new set replaces the old
+ * one between two loop passes, so nothing holds the old keys any more;
+ * a set that does not load leaves the old one in place. */
+static int
+reload_keys(struct reload *r, const struct config *cfg, char *err,
+	    size_t errlen)
+{
+	struct keys fresh;
+	int rc;
+
+	if (!r->core || !r->keys)
+		return 0;
+	rc = keys_load(cfg, &fresh, err, errlen);
+	if (rc < 0)
+		return rc;
+	r->core->cfg.sign_key = fresh.active;
+	r->core->cfg.device_keys = fresh.devices;
+	r->core->cfg.require_device_signatures = cfg->require_device_signatures;
+	keys_fini(r->keys);
+	*r->keys = fresh;
+	log_info("dispatcher.keys_reloaded", "signing=%s devices_with_keys=%zu",
+		 fresh.active ? cmdbus_key_kid(fresh.active) : "none",
+		 devkeys_devices(fresh.devices));
+	return 0;
+}
 
 static void
 on_hup(struct loop *l, int signo, void *ud)
@@ -244,6 +353,7 @@ on_hup(struct loop *l, int signo, void *ud)
 	struct reload *r = ud;
 	struct config cfg;
 	char *token = NULL;
+	struct http_tokens table = {0};
 	char err[1024] = "";
 	bool check = false;
 	int rc;
@@ -258,10 +368,14 @@ on_hup(struct loop *l, int signo, void *ud)
 	if (rc == 0 && cfg.api_token_file)
 		rc = config_read_secret(cfg.api_token_file, &token, err,
 					sizeof err);
+	if (rc == 0)
+		rc = api_tokens_load(&cfg, &table, err, sizeof err);
+	if (rc == 0)
+		rc = reload_keys(r, &cfg, err, sizeof err);
 	if (rc == 0 && r->http)
 		rc = http_set_tokens(
 		    r->http, token, (const char *const *)cfg.api_token_sha256.v,
-		    cfg.api_token_sha256.n);
+		    cfg.api_token_sha256.n, &table);
 	if (rc < 0) {
 		log_error("dispatcher.reload_failed", "err=%s",
 			  err[0] ? err : err_str(rc));
@@ -271,7 +385,7 @@ on_hup(struct loop *l, int signo, void *ud)
 		/* Said before the level changes, under the level it was
 		 * started with. */
 		log_info("dispatcher.reloaded", "tokens=%zu log_level=%s->%s",
-			 cfg.api_token_sha256.n + (token ? 1u : 0u),
+			 cfg.api_token_sha256.n + (token ? 1u : 0u) + table.n,
 			 names[r->log_level & 3], names[cfg.log_level & 3]);
 		if (cfg.log_level != r->log_level) {
 			log_set_level((enum log_level)cfg.log_level);
@@ -282,6 +396,7 @@ on_hup(struct loop *l, int signo, void *ud)
 		explicit_bzero(token, strlen(token));
 		free(token);
 	}
+	http_tokens_fini(&table);
 	conf_free(config_options, &cfg);
 }
 
@@ -356,7 +471,9 @@ run(const struct config *cfg, struct secrets *sec)
 	cc = (struct core_config){
 	    .prefix = cfg->topic_prefix,
 	    .session_expiry_ms = cfg->device_session_expiry_ms,
-	    .sign_key = sec->sign_key,
+	    .sign_key = sec->keys.active,
+	    .device_keys = sec->keys.devices,
+	    .require_device_signatures = cfg->require_device_signatures,
 	    .outbox_window = (uint32_t)cfg->outbox_window,
 	    .retry_initial_ms = cfg->retry_initial_ms,
 	    .retry_max_ms = cfg->retry_max_ms,
@@ -381,6 +498,10 @@ run(const struct config *cfg, struct secrets *sec)
 	    .token = sec->api_token,
 	    .token_sha256 = (const char *const *)cfg->api_token_sha256.v,
 	    .ntoken_sha256 = cfg->api_token_sha256.n,
+	    .tokens = &sec->api_tokens,
+	    .tls_cert_pem = sec->tls_cert,
+	    .tls_key_pem = sec->tls_key,
+	    .audit_log = cfg->audit_log,
 	    .max_wait_ms = cfg->max_wait_ms,
 	    .max_waiters = (size_t)cfg->max_waiters,
 	};
@@ -391,6 +512,8 @@ run(const struct config *cfg, struct secrets *sec)
 	}
 	reload_ctx.http = http;
 	reload_ctx.log_level = cfg->log_level;
+	reload_ctx.core = &core;
+	reload_ctx.keys = &sec->keys;
 	if ((rc = loop_add_signal(loop, SIGHUP, on_hup, &reload_ctx)) < 0)
 		goto out;
 	rc = mqtt_start(mqtt);
@@ -401,7 +524,8 @@ run(const struct config *cfg, struct secrets *sec)
 		 "signing=%s",
 		 CMDBUS_VERSION, cfg->db_path, cfg->http_bind, http_port(http),
 		 cfg->mqtt_host, (unsigned long long)cfg->mqtt_port,
-		 mc.v5 ? "5" : "3.1.1", sec->sign_key ? cfg->sign_kid : "none");
+		 mc.v5 ? "5" : "3.1.1",
+		 sec->keys.active ? cmdbus_key_kid(sec->keys.active) : "none");
 
 	rc = loop_run(loop);
 	/* What the last pass wrote is committed before the store closes. */
@@ -444,6 +568,8 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		if (strcmp(argv[i], "--hash-token") == 0)
+			return hash_token(argc, argv, i);
 		if (strcmp(argv[i], "--version") == 0) {
 			printf(PROG " %s\n", CMDBUS_VERSION);
 			return 0;

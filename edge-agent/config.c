@@ -83,6 +83,20 @@ check_trusted_key(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+check_kid(const char *v, char *err, size_t errlen)
+{
+	for (const char *p = v; *p; p++) {
+		if (!catalog_name_char(*p)) {
+			snprintf(err, errlen,
+				 "key id '%s' must be 1..64 of [A-Za-z0-9_.-]",
+				 v);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Where the run-as helper is installed; the build says. */
 #ifndef CMDBUS_RUNAS_HELPER
 #define CMDBUS_RUNAS_HELPER "/usr/local/libexec/cmdbus/cmdbus-runas"
@@ -172,6 +186,13 @@ const struct conf_option agent_conf_options[] = {
 	check_trusted_key,
 	"KID=/path/to/public.pem: an Ed25519 key commands must be signed "
 	"with (repeatable; none: signatures are not checked)"),
+    OPT("result_sign_key_file", CONF_STRING, result_sign_key_file, 0, 4096,
+	NULL, NULL, catalog_check_absolute,
+	"this device's Ed25519 private key (PEM): signs its results, reports, "
+	"output and status (default: unsigned)"),
+    OPT("result_sign_kid", CONF_STRING, result_sign_kid, 1, CMDBUS_KID_MAX,
+	NULL, NULL, check_kid,
+	"key id sent with signed results (default: the device id)"),
     OPT("state_dir", CONF_STRING, state_dir, 0, 4096, "/var/lib/cmdbus-agent",
 	NULL, catalog_check_absolute,
 	"directory for the agent's state: the journal of executions"),
@@ -200,6 +221,10 @@ agent_files_fini(struct agent_files *f)
 	}
 	free(f->pems);
 	free(f->keys);
+	if (f->sign_pem) {
+		explicit_bzero(f->sign_pem, f->sign_pem_len);
+		free(f->sign_pem);
+	}
 	memset(f, 0, sizeof(*f));
 }
 
@@ -290,5 +315,22 @@ agent_conf_resolve(const struct agent_conf *c, const char *src,
 	}
 	out->trusted_keys = files->keys;
 	out->ntrusted_keys = files->nkeys;
+	if (c->result_sign_key_file) {
+		rc = file_read_whole(c->result_sign_key_file, FILE_MAX, false,
+				     &files->sign_pem, &files->sign_pem_len);
+		if (rc) {
+			snprintf(err, errlen, "%s: result_sign_key_file %s: %s",
+				 src, c->result_sign_key_file, strerror(-rc));
+			return -1;
+		}
+		files->sign_key.kid = c->result_sign_kid;
+		files->sign_key.pem = files->sign_pem;
+		files->sign_key.pem_len = files->sign_pem_len;
+		out->sign_key = &files->sign_key;
+	} else if (c->result_sign_kid) {
+		snprintf(err, errlen,
+			 "%s: result_sign_kid needs result_sign_key_file", src);
+		return -1;
+	}
 	return 0;
 }

@@ -44,6 +44,8 @@ struct agent_conf {
 	uint64_t max_running;
 	uint64_t shutdown_grace;
 	struct conf_list trusted_key;
+	char *result_sign_key_file; /* this device's private key */
+	char *result_sign_kid;	    /* NULL: the device id */
 	char *state_dir;
 	int log_level; /* enum log_level */
 	bool log_syslog;
@@ -58,6 +60,9 @@ struct agent_files {
 	struct cmdbus_agent_key *keys;
 	char **pems;
 	size_t nkeys;
+	char *sign_pem; /* the private key's PEM, scrubbed when freed */
+	size_t sign_pem_len;
+	struct cmdbus_agent_key sign_key;
 };
 
 /* Fills `out` from `c`, reading the files it names into `files`. `src`

@@ -19,6 +19,13 @@ struct core_config {
 	uint64_t session_expiry_ms; /* agents' session expiry: caps TTLs */
 	const struct cmdbus_key *sign_key; /* borrowed private key, or NULL:
 					      commands go unsigned */
+	/* Borrowed devices' public keys (devkeys.h), or NULL: none. A
+	 * device with a key has every message on its topics verified;
+	 * without one, only when require_device_signatures is set (and
+	 * then every message of it is refused). Both may be swapped
+	 * between loop passes (SIGHUP). */
+	const struct devkeys *device_keys;
+	bool require_device_signatures;
 	/* Delivery (0 takes the default of each; see core_init). */
 	uint32_t outbox_window;	   /* unfinished published per device */
 	uint64_t retry_initial_ms; /* first re-publish after this */
@@ -40,7 +47,7 @@ struct core_stats {
 	uint64_t received;	 /* messages from the broker */
 	uint64_t dropped;	 /* of those, dropped for any reason below */
 	uint64_t drop_too_large, drop_topic, drop_envelope, drop_payload,
-	    drop_type, drop_unknown, drop_device, drop_sha;
+	    drop_type, drop_unknown, drop_device, drop_sha, drop_signature;
 	uint64_t duplicates;	 /* reports that changed nothing */
 	uint64_t late_results;	 /* results for a finished execution */
 	uint64_t stale_status;	 /* offline statuses of an older run */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Ingest of agent messages. The checks, in order: size, topic, envelope,
- * payload schema, type allowed on the topic's kind, then for reports and
+ * signature (for a device with a registered key), payload schema, type
+ * allowed on the topic's kind, then for reports and
  * results: the execution exists and was sent, topic device == payload
  * device == the execution's device, and cmd_sha256 (when present) is the
  * SHA-256 of the payload that was sent. Only then does the state machine
@@ -17,6 +18,7 @@
 #include "cmdbus/msg.h"
 #include "cmdbus/rest.h"
 #include "cmdbus/topic.h"
+#include "devkeys.h"
 #include "lifecycle.h"
 #include "window.h"
 
@@ -346,6 +348,9 @@ ingest_one(struct core *c, const char *topic, const void *payload, size_t len)
 	struct cmdbus_envelope env;
 	struct cmdbus_diag diag;
 	struct cmdbus_msg m;
+	const struct cmdbus_key *keys[DEVKEYS_PER_DEVICE];
+	size_t nkeys;
+	int rc;
 
 	c->stats.received++;
 	if (len > CMDBUS_MAX_MESSAGE) {
@@ -367,10 +372,24 @@ ingest_one(struct core *c, const char *topic, const void *payload, size_t len)
 	}
 	memset(&diag, 0, sizeof diag);
 	memset(&env, 0, sizeof env);
-	/* Device keys are not configured in this version, so the envelope
-	 * is parsed without verification. */
-	if (cmdbus_envelope_unwrap(kind, payload, len, NULL, 0, &env, &diag) <
-	    0) {
+	/* A device with a registered key has everything on its topics
+	 * verified before the payload is parsed: a message the device did
+	 * not sign is dropped whoever published it. */
+	nkeys =
+	    devkeys_find(c->cfg.device_keys, device, keys, DEVKEYS_PER_DEVICE);
+	if (nkeys == 0 && c->cfg.require_device_signatures) {
+		drop(c, &c->stats.drop_signature, "signature", topic, NULL,
+		     "no key registered for this device");
+		return;
+	}
+	rc = cmdbus_envelope_unwrap(kind, payload, len, keys, nkeys, &env,
+				    &diag);
+	if (rc == -ERR_BAD_SIGNATURE) {
+		drop(c, &c->stats.drop_signature, "signature", topic, diag.id,
+		     diag.field[0] ? diag.field : diag.message);
+		return;
+	}
+	if (rc < 0) {
 		drop(c, &c->stats.drop_envelope, "envelope", topic, NULL,
 		     diag.message);
 		return;

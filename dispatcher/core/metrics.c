@@ -216,12 +216,12 @@ render_counters(struct buf *b, const struct core_stats *s)
 		return rc;
 
 	static const char *const reasons[] = {
-	    "too_large", "topic",   "envelope", "payload",
-	    "type",	 "unknown", "device",	"cmd_sha256"};
-	const uint64_t counts[] = {s->drop_too_large, s->drop_topic,
-				   s->drop_envelope,  s->drop_payload,
-				   s->drop_type,      s->drop_unknown,
-				   s->drop_device,    s->drop_sha};
+	    "too_large", "topic",  "envelope",	 "payload",  "type",
+	    "unknown",	 "device", "cmd_sha256", "signature"};
+	const uint64_t counts[] = {
+	    s->drop_too_large, s->drop_topic, s->drop_envelope,
+	    s->drop_payload,   s->drop_type,  s->drop_unknown,
+	    s->drop_device,    s->drop_sha,   s->drop_signature};
 	rc = family(b, "cmdbus_messages_dropped_total", "counter",
 		    "Messages dropped, by reason (device and cmd_sha256 are "
 		    "mismatches).");

@@ -31,25 +31,31 @@
 #define CONN_PER_IP_LIMIT 64u
 #define CONN_TIMEOUT_S 30u
 
+#define RD HTTP_ROLE_READ
+#define OP HTTP_ROLE_OPERATE
 static const struct route routes[] = {
-    {"GET", "/healthz", "/healthz", false, R_HEALTH},
-    {"GET", "/metrics", "/metrics", false, R_METRICS},
-    {"POST", "/v1/jobs", "/v1/jobs", true, R_JOBS_CREATE},
-    {"GET", "/v1/jobs", "/v1/jobs", false, R_JOBS_LIST},
-    {"GET", "/v1/jobs/*", "/v1/jobs/{id}", false, R_JOB},
-    {"POST", "/v1/jobs/*/cancel", "/v1/jobs/{id}/cancel", false, R_JOB_CANCEL},
-    {"GET", "/v1/executions/*", "/v1/executions/{id}", false, R_EXEC},
+    {"GET", "/healthz", "/healthz", false, R_HEALTH, HTTP_ROLE_NONE},
+    {"GET", "/metrics", "/metrics", false, R_METRICS, RD},
+    {"POST", "/v1/jobs", "/v1/jobs", true, R_JOBS_CREATE, OP},
+    {"GET", "/v1/jobs", "/v1/jobs", false, R_JOBS_LIST, RD},
+    {"GET", "/v1/jobs/*", "/v1/jobs/{id}", false, R_JOB, RD},
+    {"POST", "/v1/jobs/*/cancel", "/v1/jobs/{id}/cancel", false, R_JOB_CANCEL,
+     OP},
+    {"GET", "/v1/executions/*", "/v1/executions/{id}", false, R_EXEC, RD},
     {"POST", "/v1/executions/*/cancel", "/v1/executions/{id}/cancel", false,
-     R_EXEC_CANCEL},
+     R_EXEC_CANCEL, OP},
     {"GET", "/v1/executions/*/output", "/v1/executions/{id}/output", false,
-     R_EXEC_OUTPUT},
-    {"GET", "/v1/devices", "/v1/devices", false, R_DEVICES},
-    {"GET", "/v1/devices/*", "/v1/devices/{id}", false, R_DEVICE},
+     R_EXEC_OUTPUT, RD},
+    {"GET", "/v1/devices", "/v1/devices", false, R_DEVICES, RD},
+    {"GET", "/v1/devices/*", "/v1/devices/{id}", false, R_DEVICE, RD},
     {"GET", "/v1/devices/*/executions", "/v1/devices/{id}/executions", false,
-     R_DEVICE_EXECS},
+     R_DEVICE_EXECS, RD},
     {"POST", "/v1/devices/*/actions/*", "/v1/devices/{id}/actions/{action}",
-     true, R_DEVICE_ACTION},
+     true, R_DEVICE_ACTION, OP},
+    {"GET", "/v1/tokens", "/v1/tokens", false, R_TOKENS, HTTP_ROLE_ADMIN},
 };
+#undef RD
+#undef OP
 #define NROUTES (sizeof routes / sizeof routes[0])
 
 /* ---- responses ---- */
@@ -149,37 +155,6 @@ http_reply_rc(struct http *h, struct request *rq, int rc,
 
 /* ---- checks ---- */
 
-/* Compares the digest of the presented token with every accepted one,
- * all of them, so that the time taken depends on neither token. */
-static bool
-authorized(const struct http *h, struct MHD_Connection *conn)
-{
-	const char *auth;
-	char sha[CMDBUS_SHA256_HEX + 1];
-	unsigned char ok = 0;
-
-	if (h->ntokens == 0)
-		return true;
-	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-					   MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-		return false;
-	auth += 7;
-	while (*auth == ' ')
-		auth++;
-	size_t len = strlen(auth);
-	while (len > 0 && auth[len - 1] == ' ')
-		len--;
-	cmdbus_sha256_hex(auth, len, sha);
-	for (size_t t = 0; t < h->ntokens; t++) {
-		unsigned char diff = 0;
-		for (size_t i = 0; i < CMDBUS_SHA256_HEX; i++)
-			diff |= (unsigned char)(sha[i] ^ h->tokens[t][i]);
-		ok |= (unsigned char)(diff == 0);
-	}
-	return ok != 0;
-}
-
 /* "application/json", with or without parameters such as charset. */
 static bool
 is_json(struct MHD_Connection *conn)
@@ -234,9 +209,9 @@ path_match(const char *pattern, const char *path,
 
 /* Finds the route; on a path known under other methods only, *allow gets
  * the Allow header's value. */
-static const struct route *
-route_find(const char *method, const char *path, struct request *rq,
-	   bool *path_known)
+const struct route *
+http_route_find(const char *method, const char *path, struct request *rq,
+		bool *path_known)
 {
 	const struct route *found = NULL;
 	bool head = strcmp(method, "HEAD") == 0;
@@ -292,24 +267,118 @@ has_body(struct MHD_Connection *conn)
 	return cl && (parse_u64(cl, 0, UINT64_MAX, &n) < 0 || n > 0);
 }
 
+/* Whether a raw request target is a normalised path, judged before MHD
+ * decodes it: only the bytes names are made of, no empty, "." or ".."
+ * segment, no percent-encoding (no name needs it, and "%2F" must not
+ * pass for a separator), no trailing slash. The query string is MHD's
+ * to split and is bounded by its length and count. */
+bool
+http_uri_normal(const char *uri)
+{
+	size_t n = strcspn(uri, "?#");
+
+	if (uri[n] == '#' || n == 0 || uri[0] != '/')
+		return false;
+	if (n == 1) /* "/" itself is a path, matching nothing */
+		return true;
+	for (size_t i = 0; i < n;) {
+		/* At a '/': the segment after it. */
+		const char *seg = uri + i + 1;
+		size_t len =
+		    strspn(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz0123456789_.-");
+		if (len == 0 || (len == 1 && seg[0] == '.') ||
+		    (len == 2 && seg[0] == '.' && seg[1] == '.'))
+			return false;
+		i += 1 + len;
+		if (i < n && uri[i] != '/')
+			return false;
+	}
+	return true;
+}
+
+/* MHD's first sight of a request: the raw target, before any decoding.
+ * Its return value becomes the request's state. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request *rq = calloc(1, sizeof *rq);
+
+	(void)cls;
+	if (!rq)
+		return NULL;
+	rq->conn = conn;
+	buf_init(&rq->body, CMDBUS_REST_MAX_BODY);
+	rq->uri_long = strlen(uri) > HTTP_MAX_URI;
+	rq->uri_bad = !rq->uri_long && !http_uri_normal(uri);
+	return rq;
+}
+
+static enum MHD_Result
+count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+	  const char *value)
+{
+	size_t *n = cls;
+	(void)kind;
+	(void)key;
+	(void)value;
+	(*n)++;
+	return MHD_YES;
+}
+
 /* Judges a request from its headers: authentication first, so that
  * unknown paths tell an unauthenticated caller nothing either; then the
- * route and method; then, for a body, its type and declared size. */
+ * path's form, the route and method, the role; then, for a body, its
+ * type and declared size. */
 static void
 judge(struct http *h, struct MHD_Connection *conn, struct request *rq,
       const char *url, const char *method)
 {
 	bool known = false;
-	const struct route *r = route_find(method, url, rq, &known);
+	const struct route *r = http_route_find(method, url, rq, &known);
+	const struct http_token *tok = NULL;
 
-	if (strcmp(url, "/healthz") != 0 && !authorized(h, conn)) {
+	snprintf(rq->who, sizeof rq->who, "anonymous");
+	rq->role = HTTP_ROLE_ADMIN;
+	if (h->tokens.n > 0) {
+		tok = http_auth_find(
+		    &h->tokens,
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						MHD_HTTP_HEADER_AUTHORIZATION));
+		rq->role = tok ? tok->role : HTTP_ROLE_NONE;
+		if (tok)
+			memcpy(rq->who, tok->name, sizeof rq->who);
+	}
+	if (!tok && h->tokens.n > 0 && strcmp(url, "/healthz") != 0) {
 		/* Counted under its route when it has one. */
 		rq->route = r;
 		refuse(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 		       "missing or wrong bearer token");
 		return;
 	}
+	size_t nargs = 0;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_arg,
+				  &nargs);
+	if (rq->uri_long || nargs > HTTP_MAX_ARGS) {
+		refuse(rq, MHD_HTTP_URI_TOO_LONG, "too_large",
+		       "request target over 2048 bytes or 64 parameters");
+		return;
+	}
+	if (rq->uri_bad) {
+		refuse(rq, MHD_HTTP_BAD_REQUEST, "malformed",
+		       "the path is not in normal form (no empty, . or .. "
+		       "segment, no percent-encoding, no trailing slash)");
+		return;
+	}
 	rq->route = r;
+	if (rq->route && rq->role < rq->route->role) {
+		refuse(rq, MHD_HTTP_FORBIDDEN, "forbidden",
+		       rq->route->role == HTTP_ROLE_ADMIN
+			   ? "this needs a token with the admin role"
+			   : "this needs a token with the operate or admin "
+			     "role");
+		return;
+	}
 	if (!rq->route) {
 		if (known)
 			refuse(rq, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -347,13 +416,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct request *rq = *con_cls;
 
 	(void)version;
-	if (!rq) {
-		rq = calloc(1, sizeof *rq);
-		if (!rq)
-			return MHD_NO;
-		rq->conn = conn;
-		buf_init(&rq->body, CMDBUS_REST_MAX_BODY);
-		*con_cls = rq;
+	if (!rq)
+		return MHD_NO; /* on_uri could not allocate it */
+	if (!rq->judged) {
+		rq->judged = true;
 		log_debug("http.request", "method=%s path=%s", method, url);
 		judge(h, conn, rq, url, method);
 		if (rq->refuse_status && has_body(conn))
@@ -448,50 +514,24 @@ on_prepare(struct loop *l, void *ud)
 	return 0;
 }
 
-static int
-tokens_build(const char *token, const char *const *sha, size_t n,
-	     char (**out)[CMDBUS_SHA256_HEX + 1], size_t *nout)
+int
+http_set_tokens(struct http *h, const char *token,
+		const char *const *token_sha256, size_t n,
+		const struct http_tokens *table)
 {
-	size_t total = n + (token && token[0] ? 1 : 0);
-	char(*v)[CMDBUS_SHA256_HEX + 1] = NULL;
-
-	*out = NULL;
-	*nout = 0;
-	for (size_t i = 0; i < n; i++)
-		if (strlen(sha[i]) != CMDBUS_SHA256_HEX ||
-		    strspn(sha[i], "0123456789abcdefABCDEF") !=
-			CMDBUS_SHA256_HEX)
-			return -EINVAL;
-	if (total == 0)
-		return 0;
-	v = calloc(total, sizeof *v);
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k <= CMDBUS_SHA256_HEX; k++)
-			v[i][k] = (char)(sha[i][k] >= 'A' && sha[i][k] <= 'F'
-					     ? sha[i][k] - 'A' + 'a'
-					     : sha[i][k]);
-	if (total > n)
-		cmdbus_sha256_hex(token, strlen(token), v[n]);
-	*out = v;
-	*nout = total;
+	struct http_tokens t;
+	int rc = http_auth_build(token, token_sha256, n, table, &t);
+	if (rc < 0)
+		return rc;
+	http_tokens_fini(&h->tokens);
+	h->tokens = t;
 	return 0;
 }
 
-int
-http_set_tokens(struct http *h, const char *token,
-		const char *const *token_sha256, size_t n)
+bool
+http_tls_supported(void)
 {
-	char(*v)[CMDBUS_SHA256_HEX + 1] = NULL;
-	size_t nv = 0;
-	int rc = tokens_build(token, token_sha256, n, &v, &nv);
-	if (rc < 0)
-		return rc;
-	free(h->tokens);
-	h->tokens = v;
-	h->ntokens = nv;
-	return 0;
+	return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
 }
 
 int
@@ -515,10 +555,33 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 	    cfg->max_wait_ms ? cfg->max_wait_ms : HTTP_DEFAULT_MAX_WAIT_MS;
 	h->max_waiters =
 	    cfg->max_waiters ? cfg->max_waiters : HTTP_DEFAULT_MAX_WAITERS;
-	rc = tokens_build(cfg->token, cfg->token_sha256, cfg->ntoken_sha256,
-			  &h->tokens, &h->ntokens);
+	h->audit_fd = -1;
+	rc = http_auth_build(cfg->token, cfg->token_sha256, cfg->ntoken_sha256,
+			     cfg->tokens, &h->tokens);
 	if (rc < 0) {
-		snprintf(err, errlen, "api_token_sha256: not 64 hex digits");
+		snprintf(err, errlen,
+			 "api tokens: a digest that is not 64 hex digits, or "
+			 "a token or name twice");
+		free(h);
+		return rc;
+	}
+	if ((cfg->tls_cert_pem != NULL) != (cfg->tls_key_pem != NULL)) {
+		snprintf(err, errlen, "TLS needs both a certificate and a key");
+		http_tokens_fini(&h->tokens);
+		free(h);
+		return -EINVAL;
+	}
+	if (cfg->tls_cert_pem && !http_tls_supported()) {
+		snprintf(err, errlen,
+			 "this libmicrohttpd has no TLS support: serve on "
+			 "loopback behind a reverse proxy instead");
+		http_tokens_fini(&h->tokens);
+		free(h);
+		return -ENOTSUP;
+	}
+	rc = http_audit_open(h, cfg->audit_log, err, errlen);
+	if (rc < 0) {
+		http_tokens_fini(&h->tokens);
 		free(h);
 		return rc;
 	}
@@ -532,7 +595,8 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 	if (rc != 0 || !ai) {
 		snprintf(err, errlen, "http_bind %s: %s", cfg->bind,
 			 gai_strerror(rc));
-		free(h->tokens);
+		http_audit_close(h);
+		http_tokens_fini(&h->tokens);
 		free(h);
 		return -EINVAL;
 	}
@@ -542,9 +606,21 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 			 MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (cfg->tls_cert_pem)
+		flags |= MHD_USE_TLS;
+	/* The TLS options are passed only with TLS: an MHD_OPTION_ARRAY
+	 * whose first entry is END adds nothing. */
+	struct MHD_OptionItem tls[] = {
+	    {cfg->tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0,
+	     (void *)(uintptr_t)cfg->tls_cert_pem},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)cfg->tls_key_pem},
+	    {MHD_OPTION_END, 0, NULL},
+	};
 	h->d = MHD_start_daemon(
 	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
+	    /* The logger first, so that MHD logs nothing on its own. */
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_ARRAY, tls,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_SOCK_ADDR,
 	    ai->ai_addr, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -553,9 +629,13 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 	    h, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
-		snprintf(err, errlen, "cannot listen on %s port %u", cfg->bind,
-			 cfg->port);
-		free(h->tokens);
+		snprintf(err, errlen, "cannot listen on %s port %u%s",
+			 cfg->bind, cfg->port,
+			 cfg->tls_cert_pem ? " (or the TLS certificate and "
+					     "key are not usable)"
+					   : "");
+		http_audit_close(h);
+		http_tokens_fini(&h->tokens);
 		free(h);
 		return -EADDRINUSE;
 	}
@@ -579,9 +659,11 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 		return rc;
 	}
 	core_set_observer(core, http_wait_observer, h);
-	log_info("http.listening", "bind=%s port=%u auth=%s tokens=%zu",
-		 cfg->bind, h->port, h->ntokens ? "bearer" : "none",
-		 h->ntokens);
+	log_info("http.listening",
+		 "bind=%s port=%u tls=%s auth=%s tokens=%zu audit=%s",
+		 cfg->bind, h->port, cfg->tls_cert_pem ? "yes" : "no",
+		 h->tokens.n ? "bearer" : "none", h->tokens.n,
+		 cfg->audit_log ? cfg->audit_log : "-");
 	*out = h;
 	return 0;
 }
@@ -608,7 +690,8 @@ http_free(struct http *h)
 	(void)loop_del_prepare(h->loop, on_prepare, h);
 	if (h->d)
 		MHD_stop_daemon(h->d);
-	free(h->tokens);
+	http_audit_close(h);
+	http_tokens_fini(&h->tokens);
 	free(h);
 }
 

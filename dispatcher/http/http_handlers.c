@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "cmdbus/jsonv.h"
 #include "cmdbus/rest.h"
 #include "cancel.h"
 #include "jobs.h"
@@ -138,6 +139,95 @@ list_args(struct request *rq, bool jobs, struct list_query *q, const char **bad,
 		return -ERR_MALFORMED;
 	}
 	return 0;
+}
+
+/* ---- the audit ---- */
+
+/* Audits a change to a job: its action and the number of executions it
+ * has come from the job's record (the resolution it keeps). */
+static void
+audit_job(struct http *h, struct request *rq, const char *event,
+	  const char *job_id, const char *target, unsigned status)
+{
+	struct job_rec job;
+	struct audit_rec a = {
+	    .event = event, .job = job_id, .target = target, .status = status};
+
+	memset(&job, 0, sizeof job);
+	if (h->core->store.job_get(h->core->store.ud, job_id, &job) == 0) {
+		a.action = job.action;
+		struct cmdbus_jsonv *doc = NULL;
+		int64_t n = 0;
+		if (job.targets_json &&
+		    cmdbus_jsonv_parse(job.targets_json,
+				       strlen(job.targets_json), &doc, NULL,
+				       0) == 0 &&
+		    cmdbus_jnode_int(
+			cmdbus_jnode_get(cmdbus_jsonv_root(doc), "matched"),
+			&n) == 0 &&
+		    n > 0)
+			a.ndevices = (size_t)n;
+		cmdbus_jsonv_free(doc);
+	}
+	http_audit(h, rq, &a);
+	job_rec_fini(&job);
+}
+
+static const char *
+target_name(enum cmdbus_target_kind k)
+{
+	return k == CMDBUS_TARGET_DEVICES  ? "devices"
+	       : k == CMDBUS_TARGET_LABELS ? "labels"
+					   : "all";
+}
+
+/* POST /v1/jobs: what jobs_create_idem does, with the request at hand
+ * for the audit. */
+static int
+job_create(struct http *h, struct request *rq, char **out, size_t *outlen,
+	   unsigned *status, struct cmdbus_diag *diag)
+{
+	struct cmdbus_job_request req;
+	char id[CMDBUS_ID_BUF];
+	bool existed = false;
+
+	*out = NULL;
+	int rc = cmdbus_job_request_decode(rq->body.data ? rq->body.data : "",
+					   rq->body.len, &req, diag);
+	if (rc == 0)
+		rc = jobs_submit(h->core, &req, id, &existed, diag);
+	if (rc == 0)
+		rc = views_job(h->core, id, out, outlen);
+	/* A repeat under the same idempotency key created nothing. */
+	*status = existed ? MHD_HTTP_OK : MHD_HTTP_CREATED;
+	if (rc == 0)
+		audit_job(h, rq, "job.create", id, target_name(req.target),
+			  *status);
+	cmdbus_job_request_fini(&req);
+	return rc;
+}
+
+/* GET /v1/tokens: names and roles, never digests. */
+static int
+tokens_list(struct http *h, char **out, size_t *outlen)
+{
+	struct cmdbus_jsonw *w = cmdbus_jsonw_new();
+	if (!w)
+		return -ENOMEM;
+	cmdbus_jsonw_obj_begin(w, NULL);
+	cmdbus_jsonw_arr_begin(w, "tokens");
+	for (size_t i = 0; i < h->tokens.n; i++) {
+		cmdbus_jsonw_obj_begin(w, NULL);
+		cmdbus_jsonw_str(w, "name", h->tokens.v[i].name);
+		cmdbus_jsonw_str(w, "role",
+				 http_role_name(h->tokens.v[i].role));
+		cmdbus_jsonw_obj_end(w);
+	}
+	cmdbus_jsonw_arr_end(w);
+	cmdbus_jsonw_obj_end(w);
+	int rc = cmdbus_jsonw_finish(w, out, outlen);
+	cmdbus_jsonw_free(w);
+	return rc;
 }
 
 /* ---- GET /v1/devices ---- */
@@ -320,6 +410,18 @@ action_call(struct http *h, struct request *rq)
 		exec_list_fini(&l);
 		if (rc < 0)
 			return http_reply_rc(h, rq, rc, &diag);
+		/* Audited when it is created: the answer may come much
+		 * later, or never if the client hangs up. */
+		struct audit_rec a = {.event = "action.call",
+				      .job = job,
+				      .exec = rq->wait_exec,
+				      .action = rq->param2,
+				      .target = "device",
+				      .ndevices = 1,
+				      .device = rq->param,
+				      .status = existed ? MHD_HTTP_OK
+							: MHD_HTTP_CREATED};
+		http_audit(h, rq, &a);
 	}
 	rc = views_execution_state(h->core, rq->wait_exec, &st);
 	if (rc == 0 && !cmdbus_state_is_terminal(st) &&
@@ -363,19 +465,14 @@ http_dispatch(struct http *h, struct request *rq)
 		rc = metrics_render(h->core, &out, &outlen);
 		ctype = "text/plain; version=0.0.4; charset=utf-8";
 		break;
-	case R_JOBS_CREATE: {
-		bool existed = false;
-		rc = jobs_create_idem(
-		    h->core, rq->body.data ? rq->body.data : "", rq->body.len,
-		    &out, &outlen, &existed, &diag);
-		/* A repeat under the same idempotency key created nothing. */
-		status = existed ? MHD_HTTP_OK : MHD_HTTP_CREATED;
+	case R_JOBS_CREATE:
+		rc = job_create(h, rq, &out, &outlen, &status, &diag);
 		if (rc == -ERR_MALFORMED || rc == -ERR_CONFLICT)
-			log_info("http.job_refused", "field=%s message=%s",
+			log_info("http.job_refused",
+				 "who=%s field=%s message=%s", rq->who,
 				 diag.field[0] ? diag.field : "-",
 				 diag.message);
 		break;
-	}
 	case R_JOBS_LIST:
 		if (list_args(rq, true, &q, &bad, &why) < 0)
 			return bad_param(h, rq, bad, why);
@@ -390,11 +487,31 @@ http_dispatch(struct http *h, struct request *rq)
 			    h, rq, MHD_HTTP_CONFLICT, "conflict",
 			    "the job is finished: there is nothing to cancel",
 			    NULL);
+		if (rc == 0)
+			audit_job(h, rq, "job.cancel", rq->param, NULL,
+				  MHD_HTTP_OK);
 		break;
 	case R_EXEC:
 		return exec_get(h, rq, false);
 	case R_EXEC_CANCEL:
 		rc = cancel_execution(h->core, rq->param, &out, &outlen);
+		if (rc == 0) {
+			struct exec_rec e;
+			memset(&e, 0, sizeof e);
+			struct audit_rec a = {.event = "exec.cancel",
+					      .exec = rq->param,
+					      .target = "device",
+					      .ndevices = 1,
+					      .status = MHD_HTTP_OK};
+			if (h->core->store.exec_get(h->core->store.ud,
+						    rq->param, &e) == 0) {
+				a.job = e.job;
+				a.action = e.action;
+				a.device = e.device;
+			}
+			http_audit(h, rq, &a);
+			exec_rec_fini(&e);
+		}
 		break;
 	case R_EXEC_OUTPUT:
 		return exec_get(h, rq, true);
@@ -411,6 +528,9 @@ http_dispatch(struct http *h, struct request *rq)
 		break;
 	case R_DEVICE_ACTION:
 		return action_call(h, rq);
+	case R_TOKENS:
+		rc = tokens_list(h, &out, &outlen);
+		break;
 	default:
 		rc = -ERR_NOT_FOUND;
 		break;

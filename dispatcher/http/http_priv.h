@@ -2,7 +2,8 @@
 /* Private to the REST adapter: the server, one request's state, the
  * route table, and the functions its files share. http.c is the server
  * (authentication, routing, bodies, the loop), http_handlers.c the
- * resources, http_wait.c the requests that wait for a state change. */
+ * resources, http_wait.c the requests that wait for a state change,
+ * http_auth.c the tokens, http_audit.c the audit trail. */
 #ifndef DISPATCHER_HTTP_PRIV_H
 #define DISPATCHER_HTTP_PRIV_H
 
@@ -36,7 +37,13 @@ enum route_id {
 	R_DEVICE,
 	R_DEVICE_EXECS,
 	R_DEVICE_ACTION,
+	R_TOKENS,
 };
+
+/* Limits of a request line, beyond MHD's own (CONN_MEMORY_LIMIT bounds
+ * the headers as a whole). */
+#define HTTP_MAX_URI 2048u /* path and query string, raw bytes */
+#define HTTP_MAX_ARGS 64u  /* query parameters */
 
 /* A path pattern is matched segment by segment; "*" matches one
  * non-empty segment, handed to the handler as a parameter. */
@@ -46,6 +53,7 @@ struct route {
 	const char *name; /* the pattern as metrics and logs show it */
 	bool body;	  /* reads a JSON body */
 	enum route_id id;
+	enum http_role role; /* the least role that may call it */
 };
 
 struct http {
@@ -54,10 +62,9 @@ struct http {
 	struct MHD_Daemon *d;
 	int epoll_fd;
 	unsigned port;
-	/* Lower-case hex SHA-256 digests of the accepted tokens; none: no
-	 * authentication. */
-	char (*tokens)[CMDBUS_SHA256_HEX + 1];
-	size_t ntokens;
+	/* The accepted tokens (digests only); none: no authentication. */
+	struct http_tokens tokens;
+	int audit_fd; /* the audit file, or -1 */
 	uint64_t max_wait_ms;
 	size_t max_waiters;
 	/* Suspended requests, oldest first. */
@@ -76,6 +83,16 @@ struct http {
 struct request {
 	struct MHD_Connection *conn;
 	const struct route *route;
+	/* Who asks: the token's name ("anonymous" with no authentication)
+	 * and role, copied, since a reload may replace the table while the
+	 * request waits. */
+	char who[HTTP_TOKEN_NAME_MAX + 1];
+	enum http_role role;
+	/* The request line as received, before MHD decodes it: the path is
+	 * judged on it (a percent-encoded slash must not pass for one). */
+	bool uri_bad;  /* not a normalised path */
+	bool uri_long; /* over HTTP_MAX_URI */
+	bool judged;   /* its headers were judged (the first call) */
 	char param[CMDBUS_NAME_BUF];  /* "" when the segment cannot be a name */
 	char param2[CMDBUS_NAME_BUF]; /* the second "*", likewise */
 	struct buf body;
@@ -109,6 +126,50 @@ enum MHD_Result http_reply_error(struct http *h, struct request *rq,
 /* Answers a failed use case by its return code. */
 enum MHD_Result http_reply_rc(struct http *h, struct request *rq, int rc,
 			      const struct cmdbus_diag *diag);
+
+/* http.c: the route of METHOD and PATH (a HEAD finds the GET route), its
+ * "*" segments in rq->param and rq->param2; NULL when none, with
+ * *path_known telling whether other methods have the path and rq->allow
+ * listing them. Pure: the libFuzzer target tests/fuzz/fuzz_route.c
+ * drives it. */
+const struct route *http_route_find(const char *method, const char *path,
+				    struct request *rq, bool *path_known);
+
+/* Whether a raw request target (path and query, as received) has its
+ * path in normal form: only [A-Za-z0-9_.-] segments, none empty, "." or
+ * "..", no percent-encoding, no trailing slash. Pure. */
+bool http_uri_normal(const char *uri);
+
+/* http_auth.c */
+/* The accepted tokens: the legacy token and digests (admin) and the
+ * table. 0, -EINVAL (a bad digest, a token or name twice), -ENOMEM. */
+int http_auth_build(const char *token, const char *const *sha, size_t n,
+		    const struct http_tokens *table, struct http_tokens *out);
+/* The entry an Authorization header's bearer token matches, or NULL;
+ * borrowed from t. */
+const struct http_token *http_auth_find(const struct http_tokens *t,
+					const char *header);
+
+/* http_audit.c: one record per change asked for (a job created, a job
+ * or execution canceled, an action called), written to the audit file
+ * (when there is one, flushed to disk before the answer) and logged as
+ * an audit.* event at info level. */
+struct audit_rec {
+	const char *event;  /* "job.create", "job.cancel", "exec.cancel",
+			       "action.call" */
+	const char *job;    /* or NULL */
+	const char *exec;   /* or NULL */
+	const char *action; /* or NULL */
+	const char *target; /* "devices", "labels", "all", "device" */
+	size_t ndevices;    /* executions made, or the devices named */
+	const char *device; /* the one device, when there is one */
+	unsigned status;    /* the HTTP status answered */
+};
+int http_audit_open(struct http *h, const char *path, char *err, size_t errlen);
+void http_audit_close(struct http *h);
+/* Writes and logs a record for rq; a failed write is logged as an error
+ * and does not change the answer (the change is already committed). */
+void http_audit(struct http *h, struct request *rq, const struct audit_rec *a);
 
 /* http_handlers.c: answers a complete request. */
 enum MHD_Result http_dispatch(struct http *h, struct request *rq);

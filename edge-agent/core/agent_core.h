@@ -90,6 +90,9 @@ struct core_config {
 	/* Borrowed; must outlive the core. */
 	const struct cmdbus_key *const *trusted;
 	size_t ntrusted;
+	/* Borrowed private key that signs what the agent publishes
+	 * (results, reports, output, status); NULL: unsigned. */
+	const struct cmdbus_key *sign_key;
 	const struct clock *clock;
 	/* The journal's file (copied; its ud must outlive the core); NULL
 	 * keeps the journal in memory, for tests and embedders without
@@ -101,11 +104,12 @@ struct core_config {
 
 /* Counters, for logs and tests. */
 struct core_stats {
-	uint64_t received;   /* messages handed to the core */
-	uint64_t dropped;    /* dropped without answer */
-	uint64_t rejected;   /* answered REJECTED or EXPIRED */
-	uint64_t duplicates; /* answered from the journal */
-	uint64_t runs;	     /* runs started (inline or spawned) */
+	uint64_t received;	/* messages handed to the core */
+	uint64_t dropped;	/* dropped without answer */
+	uint64_t rejected;	/* answered REJECTED or EXPIRED */
+	uint64_t bad_signature; /* refused for their signature */
+	uint64_t duplicates;	/* answered from the journal */
+	uint64_t runs;		/* runs started (inline or spawned) */
 	uint64_t publish_failed;
 };
 

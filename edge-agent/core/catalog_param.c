@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,51 @@ valid_enum_value(const char *s, size_t n)
 		if (!catalog_name_char(s[i]) && !strchr(",:/@=+", s[i]))
 			return false;
 	return true;
+}
+
+/* Whether a pattern stacks quantifiers (`a**`, `a+*`, `a{2}*`): glibc's
+ * regcomp takes time exponential in such runs (100 stars: seconds), and
+ * they mean nothing a single quantifier does not. Escapes and bracket
+ * expressions are skipped. */
+static bool
+stacked_quantifier(const char *p)
+{
+	bool after_quant = false;
+
+	for (size_t i = 0; p[i]; i++) {
+		char ch = p[i];
+		if (ch == '\\' && p[i + 1]) {
+			i++;
+			after_quant = false;
+			continue;
+		}
+		if (ch == '[') {
+			/* To the closing ], which may come first as itself. */
+			size_t j = i + 1;
+			if (p[j] == '^')
+				j++;
+			if (p[j] == ']')
+				j++;
+			while (p[j] && p[j] != ']')
+				j++;
+			if (!p[j])
+				return false; /* regcomp refuses it anyway */
+			i = j;
+			after_quant = false;
+			continue;
+		}
+		bool quant = ch == '*' || ch == '+' || ch == '?' || ch == '{';
+		if (quant && after_quant)
+			return true;
+		if (ch == '{') {
+			while (p[i] && p[i] != '}')
+				i++;
+			if (!p[i])
+				return false;
+		}
+		after_quant = quant;
+	}
+	return false;
 }
 
 /* Builds the whole-value pattern of a regex rule: a leading ^ and a
@@ -107,6 +153,14 @@ catalog_param_parse(const char *v, struct catalog_param *p, char *err,
 			snprintf(err, errlen,
 				 "param '%s': pattern longer than %d bytes",
 				 name, CATALOG_PATTERN_MAX);
+			free(pat);
+			return -EINVAL;
+		}
+		if (stacked_quantifier(spec)) {
+			snprintf(err, errlen,
+				 "param '%s': regular expression '%s' stacks "
+				 "quantifiers (like a** or a+*): use one",
+				 name, spec);
 			free(pat);
 			return -EINVAL;
 		}

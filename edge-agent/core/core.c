@@ -114,6 +114,7 @@ core_new(const struct core_config *cfg, const struct core_ports *ports,
 	c->clock_skew_ms = cfg->clock_skew_ms;
 	c->trusted = cfg->trusted;
 	c->ntrusted = cfg->ntrusted;
+	c->sign_key = cfg->sign_key;
 	c->clock = cfg->clock;
 	c->ports = *ports;
 	c->next_token = 1;
@@ -313,14 +314,14 @@ args_diag_text(const char *field, const char *message, char *out, size_t outlen)
 		snprintf(out, outlen, "args.%s: %s", field, message);
 }
 
-/* Whether an undecodable payload names itself a cancel: such a message
- * must never be answered, since an answer would read as the result of the
- * execution it names. A plain scan, tolerant of whitespace. */
+/* Whether an undecodable payload names itself of type `type` (quoted,
+ * e.g. "\"cancel\""). A plain scan, tolerant of whitespace. */
 static bool
-looks_like_cancel(const char *p, size_t len)
+names_type(const char *p, size_t len, const char *type)
 {
 	static const char key[] = "\"type\"";
 	const char *end = p + len;
+	size_t tlen = strlen(type);
 
 	for (const char *s = p; s + sizeof(key) - 1 <= end; s++) {
 		const char *q;
@@ -336,10 +337,27 @@ looks_like_cancel(const char *p, size_t len)
 		while (q < end &&
 		       (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
 			q++;
-		if ((size_t)(end - q) >= 8 && memcmp(q, "\"cancel\"", 8) == 0)
+		if ((size_t)(end - q) >= tlen && memcmp(q, type, tlen) == 0)
 			return true;
 	}
 	return false;
+}
+
+/* A cancel must never be answered, since an answer would read as the
+ * result of the execution it names; a type not allowed on the cmd topic
+ * (what agents publish) is dropped without answer, as the contract says,
+ * even when the rest of it does not decode. */
+static const char *
+undecodable_drop_reason(const char *p, size_t len)
+{
+	static const char *const others[] = {"\"result\"", "\"report\"",
+					     "\"status\"", "\"output\""};
+	if (names_type(p, len, "\"cancel\""))
+		return "cancel_malformed";
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (names_type(p, len, others[i]))
+			return "type_not_allowed";
+	return NULL;
 }
 
 /* ---- commands ---- */
@@ -515,6 +533,45 @@ handle_cancel(struct core *c, const struct cmdbus_cancel *k,
 	}
 }
 
+/* A message whose signature does not verify (unsigned, unknown alg or
+ * kid, bad signature, or one made for another topic kind). Its payload
+ * is not trusted: only its id is read (by the envelope parser, after the
+ * verification failed) to answer REJECTED/bad_signature, never
+ * journaled, so a forger cannot pre-empt a genuine command's id; a
+ * cancel is never answered. The answer's cmd_sha256 is the hash of the
+ * refused payload, so it cannot pass for the genuine command's result
+ * unless the payload is the genuine one. */
+static void
+refuse_signature(struct core *c, const void *data, size_t len,
+		 const struct cmdbus_diag *diag)
+{
+	char sha[CMDBUS_SHA256_HEX + 1];
+	struct cmdbus_envelope env;
+	struct cmdbus_diag d2;
+
+	c->stats.bad_signature++;
+	/* The payload again, without verification, only to hash it and to
+	 * tell a cancel (which is never answered) from a command. */
+	memset(&d2, 0, sizeof(d2));
+	if (cmdbus_envelope_unwrap(CMDBUS_KIND_CMD, data, len, NULL, 0, &env,
+				   &d2) != 0) {
+		drop(c, "bad_signature", diag->message);
+		return;
+	}
+	cmdbus_sha256_hex(env.payload, env.payload_len, sha);
+	const char *why = undecodable_drop_reason(env.payload, env.payload_len);
+	if (why && strcmp(why, "cancel_malformed") == 0)
+		drop(c, "cancel_bad_signature", diag->id);
+	else if (why)
+		drop(c, "bad_signature", "type not allowed on cmd");
+	else if (diag->id[0] && cmdbus_valid_id(diag->id))
+		reject(c, 0, diag->id, sha, CMDBUS_STATE_REJECTED,
+		       CMDBUS_E_BAD_SIGNATURE, diag->message);
+	else
+		drop(c, "bad_signature", "no id");
+	cmdbus_envelope_fini(&env);
+}
+
 void
 core_on_message(struct core *c, const char *topic, const void *data, size_t len)
 {
@@ -523,7 +580,6 @@ core_on_message(struct core *c, const char *topic, const void *data, size_t len)
 	struct cmdbus_diag diag;
 	struct cmdbus_msg m;
 	enum cmdbus_kind kind;
-	bool sig_ok = true;
 	int rc;
 
 	c->stats.received++;
@@ -541,46 +597,39 @@ core_on_message(struct core *c, const char *topic, const void *data, size_t len)
 
 	memset(&diag, 0, sizeof(diag));
 	memset(&env, 0, sizeof(env));
-	rc = cmdbus_envelope_unwrap(CMDBUS_KIND_CMD, data, len, NULL, 0, &env,
-				    &diag);
-	if (rc) {
-		drop(c, "envelope", diag.message);
-		return;
-	}
-	cmdbus_sha256_hex(env.payload, env.payload_len, sha);
-	if (c->ntrusted > 0) {
-		sig_ok = cmdbus_verify(&env, CMDBUS_KIND_CMD, c->trusted,
-				       c->ntrusted) == 0;
-	} else if (!c->warned_unsigned) {
+	if (c->ntrusted == 0 && !c->warned_unsigned) {
 		c->warned_unsigned = true;
 		log_warn("agent.unsigned",
 			 "device=%s reason=\"no trusted_key configured: "
 			 "signatures are not checked\"",
 			 c->device_id);
 	}
+	/* The envelope and, with trusted keys, its signature are judged
+	 * before anything of the payload is parsed. */
+	rc = cmdbus_envelope_unwrap(CMDBUS_KIND_CMD, data, len, c->trusted,
+				    c->ntrusted, &env, &diag);
+	if (rc == -ERR_BAD_SIGNATURE) {
+		refuse_signature(c, data, len, &diag);
+		return;
+	}
+	if (rc) {
+		drop(c, "envelope", diag.message);
+		return;
+	}
+	cmdbus_sha256_hex(env.payload, env.payload_len, sha);
 
 	memset(&m, 0, sizeof(m));
 	memset(&diag, 0, sizeof(diag));
 	rc = cmdbus_msg_decode(env.payload, env.payload_len, &m, &diag);
 	if (rc == 0 && !cmdbus_msg_allowed_on(m.type, CMDBUS_KIND_CMD)) {
 		drop(c, "type_not_allowed", cmdbus_msg_type_name(m.type));
-	} else if (!sig_ok) {
-		const char *id = rc == 0 ? m.u.command.id : diag.id;
-		if ((rc == 0 && m.type == CMDBUS_MSG_CANCEL) ||
-		    (rc != 0 &&
-		     looks_like_cancel(env.payload, env.payload_len)))
-			drop(c, "cancel_bad_signature", id);
-		else if (id[0] && cmdbus_valid_id(id))
-			reject(c, 0, id, sha, CMDBUS_STATE_REJECTED,
-			       CMDBUS_E_BAD_SIGNATURE,
-			       "unsigned, unknown key or bad signature");
-		else
-			drop(c, "bad_signature", "no id");
 	} else if (rc != 0) {
 		char text[300];
 		diag_text(&diag, text, sizeof(text));
-		if (looks_like_cancel(env.payload, env.payload_len))
-			drop(c, "cancel_malformed", text);
+		const char *why =
+		    undecodable_drop_reason(env.payload, env.payload_len);
+		if (why)
+			drop(c, why, text);
 		else if (diag.id[0] && cmdbus_valid_id(diag.id))
 			reject(c, 0, diag.id, sha, CMDBUS_STATE_REJECTED,
 			       CMDBUS_E_MALFORMED, text);

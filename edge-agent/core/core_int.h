@@ -62,6 +62,7 @@ struct core {
 	uint64_t max_timeout_ms, clock_skew_ms;
 	const struct cmdbus_key *const *trusted;
 	size_t ntrusted;
+	const struct cmdbus_key *sign_key; /* NULL: publishes unsigned */
 	const struct clock *clock;
 	struct core_ports ports;
 

@@ -46,8 +46,8 @@ stream_fill(struct cmdbus_stream *s, const struct output *o)
 }
 
 static int
-encode_wrapped(const struct cmdbus_msg *m, enum cmdbus_kind kind, char **msg,
-	       size_t *len)
+encode_wrapped(const struct core *c, const struct cmdbus_msg *m,
+	       enum cmdbus_kind kind, char **msg, size_t *len)
 {
 	char *payload = NULL;
 	size_t plen = 0;
@@ -55,7 +55,7 @@ encode_wrapped(const struct cmdbus_msg *m, enum cmdbus_kind kind, char **msg,
 
 	if (rc)
 		return rc;
-	rc = cmdbus_envelope_wrap(kind, payload, plen, NULL, msg, len);
+	rc = cmdbus_envelope_wrap(kind, payload, plen, c->sign_key, msg, len);
 	free(payload);
 	return rc;
 }
@@ -105,7 +105,7 @@ result_build(const struct core *c, const char *id, const char *sha,
 	 * envelope escapes the payload once more: shrink the kept middle
 	 * until the message fits, as the contract asks. */
 	for (int tries = 0; rc == 0; tries++) {
-		rc = encode_wrapped(&m, CMDBUS_KIND_RESULT, msg, len);
+		rc = encode_wrapped(c, &m, CMDBUS_KIND_RESULT, msg, len);
 		if (rc != -ERR_TOO_LARGE || !r->has_streams || tries > 64)
 			break;
 		if (r->out.kept.len == 0 && r->err.kept.len == 0)
@@ -137,5 +137,5 @@ report_build(const struct core *c, const char *id, const char *sha,
 		r->has_pid = true;
 		r->pid = (uint64_t)pid;
 	}
-	return encode_wrapped(&m, CMDBUS_KIND_RESULT, msg, len);
+	return encode_wrapped(c, &m, CMDBUS_KIND_RESULT, msg, len);
 }

@@ -78,8 +78,8 @@ core_status(struct core *c, bool online, char **msg, size_t *len)
 	free(acts);
 	if (rc)
 		return rc;
-	rc = cmdbus_envelope_wrap(CMDBUS_KIND_STATUS, payload, plen, NULL, msg,
-				  len);
+	rc = cmdbus_envelope_wrap(CMDBUS_KIND_STATUS, payload, plen,
+				  c->sign_key, msg, len);
 	free(payload);
 	return rc;
 }

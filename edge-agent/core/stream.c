@@ -40,7 +40,7 @@ send_chunk(struct core *c, struct run *r, bool is_err, struct live *l)
 	rc = cmdbus_msg_encode(&m, &payload, &plen);
 	if (rc == 0)
 		rc = cmdbus_envelope_wrap(CMDBUS_KIND_RESULT, payload, plen,
-					  NULL, &msg, &mlen);
+					  c->sign_key, &msg, &mlen);
 	free(payload);
 	if (rc == 0)
 		core_publish(c, r->id, msg, mlen);

@@ -53,6 +53,7 @@ struct cmdbus_agent {
 	struct sysinfo_snap sys;
 	struct cmdbus_key **keys;
 	size_t nkeys;
+	struct cmdbus_key *sign_key; /* NULL: publishes unsigned */
 	char boot_id[ID_ULID_LEN + 1];
 	char device_id[CMDBUS_NAME_BUF];
 	char topic_cmd[256], topic_result[256], topic_status[256];
@@ -425,10 +426,8 @@ static int
 load_keys(struct cmdbus_agent *a, const struct cmdbus_agent_config *cfg,
 	  char *err, size_t errlen)
 {
-	if (cfg->ntrusted_keys == 0)
-		return 0;
-	a->keys = calloc(cfg->ntrusted_keys, sizeof(*a->keys));
-	if (!a->keys)
+	if (cfg->ntrusted_keys > 0 &&
+	    !(a->keys = calloc(cfg->ntrusted_keys, sizeof(*a->keys))))
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->ntrusted_keys; i++) {
 		const struct cmdbus_agent_key *k = &cfg->trusted_keys[i];
@@ -440,6 +439,19 @@ load_keys(struct cmdbus_agent *a, const struct cmdbus_agent_config *cfg,
 			return rc;
 		}
 		a->nkeys = i + 1;
+	}
+	if (cfg->sign_key) {
+		const struct cmdbus_agent_key *k = cfg->sign_key;
+		int rc = cmdbus_key_from_pem(k->pem, k->pem_len,
+					     k->kid ? k->kid : cfg->device_id,
+					     &a->sign_key);
+		if (rc == 0 && !cmdbus_key_is_private(a->sign_key))
+			rc = -EINVAL;
+		if (rc) {
+			snprintf(err, errlen,
+				 "sign key is not an Ed25519 private key");
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -510,6 +522,7 @@ agent_setup(struct cmdbus_agent *a, const struct cmdbus_agent_config *cfg,
 	cc.max_running = cfg->max_running;
 	cc.trusted = (const struct cmdbus_key *const *)a->keys;
 	cc.ntrusted = a->nkeys;
+	cc.sign_key = a->sign_key;
 	cc.clock = &clock_system;
 	memset(&ports, 0, sizeof(ports));
 	ports.publish = port_publish;
@@ -608,8 +621,10 @@ cmdbus_agent_new(const struct cmdbus_agent_config *cfg,
 		return rc;
 	}
 	log_info("agent.created",
-		 "device=%s boot_id=%s exec_enabled=%d trusted_keys=%zu",
-		 a->device_id, a->boot_id, cfg->exec_enabled, a->nkeys);
+		 "device=%s boot_id=%s exec_enabled=%d trusted_keys=%zu "
+		 "signs_as=%s",
+		 a->device_id, a->boot_id, cfg->exec_enabled, a->nkeys,
+		 a->sign_key ? cmdbus_key_kid(a->sign_key) : "-");
 	*out = a;
 	return 0;
 }
@@ -674,6 +689,7 @@ cmdbus_agent_free(struct cmdbus_agent *a)
 	for (size_t i = 0; i < a->nkeys; i++)
 		cmdbus_key_free(a->keys[i]);
 	free(a->keys);
+	cmdbus_key_free(a->sign_key);
 	loop_free(a->loop);
 	free(a->catalog_dir);
 	if (a->stop_pipe[0] >= 0)

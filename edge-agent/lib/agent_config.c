@@ -180,5 +180,27 @@ cmdbus_agent_config_check(const struct cmdbus_agent_config *c, char *err,
 			}
 		}
 	}
+	if (c->sign_key) {
+		const struct cmdbus_agent_key *k = c->sign_key;
+		const char *kid = k->kid ? k->kid : c->device_id;
+		struct cmdbus_key *key = NULL;
+		bool ok;
+
+		if (!valid_kid(kid)) {
+			snprintf(err, errlen, "sign key id '%s' is invalid",
+				 kid);
+			return -EINVAL;
+		}
+		ok = k->pem &&
+		     cmdbus_key_from_pem(k->pem, k->pem_len, kid, &key) == 0 &&
+		     cmdbus_key_is_private(key);
+		cmdbus_key_free(key);
+		if (!ok) {
+			snprintf(err, errlen,
+				 "sign key is not an Ed25519 private key in "
+				 "PEM");
+			return -EINVAL;
+		}
+	}
 	return 0;
 }

@@ -159,7 +159,13 @@ unwrap_tree(struct dec *d, const cJSON *root, size_t ntrusted,
 				       "required field 'alg' is missing");
 	if (!alg_s)
 		return schema_dec_fail(d, "alg", "'alg' must be a string");
-	peek_id(p, plen, d->diag);
+	/* Held from here on, so that a refusal can still read the id; the
+	 * payload is parsed only after the envelope and its signature have
+	 * been judged. */
+	env->payload = schema_dec_strdup(p, plen);
+	if (!env->payload)
+		return -ENOMEM;
+	env->payload_len = plen;
 	kidn = schema_json_get(root, "kid");
 	sign = schema_json_get(root, "sig");
 	if (kidn && !cJSON_IsString(kidn))
@@ -190,11 +196,6 @@ unwrap_tree(struct dec *d, const cJSON *root, size_t ntrusted,
 		if (rc < 0)
 			return rc;
 	}
-
-	env->payload = schema_dec_strdup(p, plen);
-	if (!env->payload)
-		return -ENOMEM;
-	env->payload_len = plen;
 	return 0;
 }
 
@@ -245,6 +246,12 @@ cmdbus_envelope_unwrap(enum cmdbus_kind kind, const char *msg, size_t len,
 		if (rc == -ENOMEM)
 			snprintf(d.diag->message, sizeof(d.diag->message),
 				 "out of memory");
+		else if (out->payload)
+			/* Only a refused message has its payload read here,
+			 * and only for its id, so that it can be answered:
+			 * nothing of an unverified payload is parsed before
+			 * its signature is checked. */
+			peek_id(out->payload, out->payload_len, d.diag);
 		cmdbus_envelope_fini(out);
 	}
 	return rc;

@@ -62,11 +62,13 @@ if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent)
   cmdbus_integration_test(rejects PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(restart PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(rest_api PROGRAMS TIMEOUT 300)
+  cmdbus_integration_test(rest_auth PROGRAMS TIMEOUT 120)
   cmdbus_integration_test(delivery PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(faults PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(agent_journal PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(agent_faults PROGRAMS TIMEOUT 300)
   cmdbus_integration_test(live_output PROGRAMS TIMEOUT 120)
+  cmdbus_integration_test(signing PROGRAMS TIMEOUT 120)
   cmdbus_integration_test(fleet PROGRAMS TIMEOUT 180)
   if(TARGET cmdbus-cli)
     cmdbus_integration_test(cli PROGRAMS TIMEOUT 300)
@@ -90,9 +92,27 @@ if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent)
   cmdbus_integration_test(agent_tls PROGRAMS TIMEOUT 180)
 endif()
 
+# The bad-input corpus (tests/badinput/) at a real agent and the REST API.
+if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent AND CMDBUS_MOSQUITTO_SUB)
+  cmdbus_integration_test(bad_input PROGRAMS TIMEOUT 180)
+endif()
+
 # The library example of docs/examples, run against the real programs.
 if(TARGET cmdbus-dispatcher AND TARGET example_firmware_agent)
   cmdbus_integration_test(library_example PROGRAMS TIMEOUT 180)
   set_property(TEST integration.library_example APPEND PROPERTY ENVIRONMENT
     CMDBUS_EXAMPLE_FIRMWARE_AGENT=$<TARGET_FILE:example_firmware_agent>)
 endif()
+
+# Broker isolation on the production profile made by cmdbus-provision
+# (openssl, mosquitto_ctrl), and the configuration check.
+find_program(CMDBUS_MOSQUITTO_CTRL mosquitto_ctrl)
+find_program(CMDBUS_OPENSSL openssl)
+if(CMDBUS_MOSQUITTO_CTRL AND CMDBUS_OPENSSL
+   AND EXISTS /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so)
+  cmdbus_integration_test(isolation TIMEOUT 120)
+else()
+  message(STATUS "mosquitto_ctrl, openssl or the dynamic-security plugin "
+                 "not found: integration.isolation not registered")
+endif()
+cmdbus_integration_test(broker_check TIMEOUT 60)

@@ -12,6 +12,9 @@ cmdbus_unit_test(dispatcher_jobs
 cmdbus_unit_test(dispatcher_ingest
   SOURCES unit/test_dispatcher_ingest.c unit/test_dispatcher_fakes.c
   LIBS dispatcher_core)
+cmdbus_unit_test(dispatcher_devkeys
+  SOURCES unit/test_dispatcher_devkeys.c unit/test_dispatcher_fakes.c
+  LIBS dispatcher_core OpenSSL::Crypto)
 cmdbus_unit_test(dispatcher_store
   SOURCES unit/test_dispatcher_store.c
   LIBS dispatcher_store)
@@ -24,6 +27,9 @@ cmdbus_unit_test(dispatcher_query
 cmdbus_unit_test(dispatcher_http
   SOURCES unit/test_dispatcher_http.c unit/test_dispatcher_fakes.c
   LIBS dispatcher_http dispatcher_store Threads::Threads)
+cmdbus_unit_test(dispatcher_http_auth
+  SOURCES unit/test_dispatcher_http_auth.c
+  LIBS dispatcher_http)
 cmdbus_unit_test(dispatcher_config
   SOURCES unit/test_dispatcher_config.c
           ${PROJECT_SOURCE_DIR}/dispatcher/config.c

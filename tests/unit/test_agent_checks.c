@@ -227,8 +227,12 @@ drops_without_answer(void **state)
 		"\"device\":\"dev-1\",\"iat\":\"soon\",\"exp\":1}");
 	/* Malformed without a readable id. */
 	deliver("{\"type\":\"command\",\"id\":\"x\"}");
+	/* A malformed result, with a readable id: its type is not allowed
+	 * on the cmd topic, so it is dropped, never answered. */
+	deliver("{\"type\":\"result\",\"id\":\"01JEXEC0000000000000000034\","
+		"\"device\":\"dev-1\",\"state\":\"SUCCEEDED\"}");
 	assert_int_equal(T.npubs, 0);
-	assert_int_equal(core_get_stats(T.core)->dropped, 6);
+	assert_int_equal(core_get_stats(T.core)->dropped, 7);
 }
 
 static void

@@ -73,6 +73,12 @@ struct cmdbus_agent_config {
 	 * across restarts (created 0700 when missing; default
 	 * /var/lib/cmdbus-agent). NULL keeps the journal in memory only. */
 	const char *state_dir;
+	/* This device's own Ed25519 private key (PEM, PKCS#8) and the key
+	 * id it signs with, so that the dispatcher can tell its results and
+	 * status from forgeries (see "Signed commands and results" in
+	 * docs/security.md). NULL: what the agent publishes goes unsigned.
+	 * The kid defaults to the device id. */
+	const struct cmdbus_agent_key *sign_key;
 };
 
 /* Fills every field with its default (device_id stays NULL). */
