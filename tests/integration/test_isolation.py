@@ -244,6 +244,18 @@ class Isolation(unittest.TestCase):
             rc, out = b.provision("device", "add", bad, check=False)
             self.assertNotEqual(rc, 0, bad)
 
+        # A device that signs its results: its key in its files and
+        # snippet, its public key where device_keys_dir points, gone on
+        # revoke.
+        b.provision("device", "add", "dev-s", "--sign-key")
+        pub = b.dir / "device-keys" / "dev-s.pem"
+        self.assertIn(b"PUBLIC KEY", pub.read_bytes())
+        snippet = (b.dir / "devices" / "dev-s" / "agent.conf").read_text()
+        self.assertRegex(snippet, r"result_sign_key_file \S+/dev-s\.sign\.key")
+        self.assertIn("result_sign_kid dev-s", snippet)
+        b.provision("device", "revoke", "dev-s")
+        self.assertFalse(pub.exists())
+
 
 if __name__ == "__main__":
     unittest.main()
