@@ -148,6 +148,12 @@ attempt(struct mqtt *m)
 			rc = mosquitto_property_add_int32(
 			    &props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
 			    m->session_expiry_s);
+			/* The results of a whole fleet come in here: with
+			 * MQTT 5's default of 20 unacknowledged messages the
+			 * broker would feed them at 20 per round trip. */
+			if (rc == MOSQ_ERR_SUCCESS)
+				rc = mosquitto_property_add_int16(
+				    &props, MQTT_PROP_RECEIVE_MAXIMUM, 65535);
 			if (rc == MOSQ_ERR_SUCCESS)
 				rc = mosquitto_connect_bind_v5(
 				    m->mosq, m->host, m->port, m->keepalive,

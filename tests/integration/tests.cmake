@@ -116,3 +116,22 @@ else()
                  "not found: integration.isolation not registered")
 endif()
 cmdbus_integration_test(broker_check TIMEOUT 60)
+
+# The benchmarks' raw baselines (bench/baseline/), a moment each.
+if(TARGET bench-mqtt-rtt AND TARGET bench-sqlite AND TARGET bench-mhd
+   AND TARGET bench-responder AND CMDBUS_MOSQUITTO_SUB AND CMDBUS_MOSQUITTO_PUB)
+  cmdbus_integration_test(bench_baseline TIMEOUT 60)
+  set_property(TEST integration.bench_baseline APPEND PROPERTY ENVIRONMENT
+    CMDBUS_BENCH_MQTT_RTT=$<TARGET_FILE:bench-mqtt-rtt>
+    CMDBUS_BENCH_SQLITE=$<TARGET_FILE:bench-sqlite>
+    CMDBUS_BENCH_MHD=$<TARGET_FILE:bench-mhd>
+    CMDBUS_BENCH_RESPONDER=$<TARGET_FILE:bench-responder>)
+endif()
+
+# The load generator of the benchmarks (bench/loadgen), smoke-tested
+# against the real dispatcher.
+if(TARGET cmdbus-dispatcher AND TARGET cmdbus-loadgen)
+  cmdbus_integration_test(loadgen PROGRAMS TIMEOUT 120)
+  set_property(TEST integration.loadgen APPEND PROPERTY ENVIRONMENT
+    CMDBUS_LOADGEN=$<TARGET_FILE:cmdbus-loadgen>)
+endif()
