@@ -8,11 +8,13 @@
 # ports of agent_fake_core.c.
 cmdbus_unit_test(agent_checks
   SOURCES unit/test_agent_checks.c unit/agent_fake_core.c
+          unit/test_keys.c
   LIBS agent_core OpenSSL::Crypto)
 # Signed commands: each refusal with its code, and the agent's own
 # signature on what it publishes.
 cmdbus_unit_test(agent_signing
   SOURCES unit/test_agent_signing.c unit/agent_fake_core.c
+          unit/test_keys.c
   LIBS agent_core OpenSSL::Crypto)
 foreach(area handlers runs queue stream)
   cmdbus_unit_test(agent_${area}

@@ -14,6 +14,7 @@ cmdbus_unit_test(dispatcher_ingest
   LIBS dispatcher_core)
 cmdbus_unit_test(dispatcher_devkeys
   SOURCES unit/test_dispatcher_devkeys.c unit/test_dispatcher_fakes.c
+          unit/test_keys.c
   LIBS dispatcher_core OpenSSL::Crypto)
 cmdbus_unit_test(dispatcher_store
   SOURCES unit/test_dispatcher_store.c

@@ -14,9 +14,9 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "agent_fake_core.h"
+#include "test_keys.h"
 
 static void
 ping_succeeds(void **state)
@@ -251,27 +251,6 @@ malformed_with_id_is_rejected(void **state)
 	free(msg);
 }
 
-static struct cmdbus_key *
-make_key(const char *kid, bool private_part, EVP_PKEY *pk)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	struct cmdbus_key *k = NULL;
-	char *pem;
-	long n;
-
-	assert_non_null(bio);
-	if (private_part)
-		assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL,
-							  0, NULL, NULL),
-				 1);
-	else
-		assert_int_equal(PEM_write_bio_PUBKEY(bio, pk), 1);
-	n = BIO_get_mem_data(bio, &pem);
-	assert_int_equal(cmdbus_key_from_pem(pem, (size_t)n, kid, &k), 0);
-	BIO_free(bio);
-	return k;
-}
-
 static void
 signatures_when_keys_are_trusted(void **state)
 {
@@ -282,10 +261,10 @@ signatures_when_keys_are_trusted(void **state)
 
 	assert_non_null(pk1);
 	assert_non_null(pk2);
-	priv1 = make_key("disp-a", true, pk1);
-	pub1 = make_key("disp-a", false, pk1);
-	priv2 = make_key("disp-b", true, pk2);
-	imposter = make_key("disp-a", true, pk2); /* right kid, wrong key */
+	priv1 = test_key_from_pkey("disp-a", true, pk1);
+	pub1 = test_key_from_pkey("disp-a", false, pk1);
+	priv2 = test_key_from_pkey("disp-b", true, pk2);
+	imposter = test_key_from_pkey("disp-a", true, pk2); /* right kid, wrong key */
 	trusted[0] = pub1;
 	tc_start(false, trusted, 1, 3600000);
 

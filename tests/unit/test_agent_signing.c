@@ -16,11 +16,11 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "agent_fake_core.h"
 #include "cmdbus/topic.h"
 #include "common/err.h"
+#include "test_keys.h"
 
 #define ID1 "01JSIGN0000000000000000001"
 #define ID2 "01JSIGN0000000000000000002"
@@ -34,27 +34,6 @@ struct keys {
 
 static struct keys K;
 
-static struct cmdbus_key *
-make_key(const char *kid, bool private_part, EVP_PKEY *pk)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	struct cmdbus_key *k = NULL;
-	char *pem;
-	long n;
-
-	assert_non_null(bio);
-	if (private_part)
-		assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL,
-							  0, NULL, NULL),
-				 1);
-	else
-		assert_int_equal(PEM_write_bio_PUBKEY(bio, pk), 1);
-	n = BIO_get_mem_data(bio, &pem);
-	assert_int_equal(cmdbus_key_from_pem(pem, (size_t)n, kid, &k), 0);
-	BIO_free(bio);
-	return k;
-}
-
 static int
 setup_keys(void **state)
 {
@@ -65,11 +44,11 @@ setup_keys(void **state)
 	assert_non_null(K.pk_disp);
 	assert_non_null(K.pk_other);
 	assert_non_null(K.pk_dev);
-	K.disp_priv = make_key("disp-a", true, K.pk_disp);
-	K.disp_pub = make_key("disp-a", false, K.pk_disp);
-	K.other_priv = make_key("disp-a", true, K.pk_other);
-	K.dev_priv = make_key("dev-1", true, K.pk_dev);
-	K.dev_pub = make_key("dev-1", false, K.pk_dev);
+	K.disp_priv = test_key_from_pkey("disp-a", true, K.pk_disp);
+	K.disp_pub = test_key_from_pkey("disp-a", false, K.pk_disp);
+	K.other_priv = test_key_from_pkey("disp-a", true, K.pk_other);
+	K.dev_priv = test_key_from_pkey("dev-1", true, K.pk_dev);
+	K.dev_pub = test_key_from_pkey("dev-1", false, K.pk_dev);
 	return 0;
 }
 
@@ -156,7 +135,7 @@ unknown_alg_and_kid_are_refused(void **state)
 		    "\\\"id\\\":\\\"" ID1 "\\\"}\"}");
 	/* A key id nobody trusts, with a well-formed signature. */
 	{
-		struct cmdbus_key *k = make_key("disp-z", true, K.pk_disp);
+		struct cmdbus_key *k = test_key_from_pkey("disp-z", true, K.pk_disp);
 		deliver_on("dev-1", simple(ID2, "ping", "{}"), k);
 		cmdbus_key_free(k);
 	}

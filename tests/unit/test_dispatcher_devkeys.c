@@ -16,7 +16,6 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "common/log.h"
 #include "cmdbus/envelope.h"
@@ -26,6 +25,7 @@
 #include "ingest.h"
 #include "jobs.h"
 #include "test_dispatcher_fakes.h"
+#include "test_keys.h"
 
 #define T0 1763700000000ull
 #define BOOT "01JD3BOOTAAAAAAAAAAAAAAAAA"
@@ -41,27 +41,6 @@ struct fx {
 	char ex1[CMDBUS_ID_BUF], ex2[CMDBUS_ID_BUF];
 	char sha1[CMDBUS_SHA256_HEX + 1], sha2[CMDBUS_SHA256_HEX + 1];
 };
-
-static struct cmdbus_key *
-make_key(const char *kid, bool private_part, EVP_PKEY *pk)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	struct cmdbus_key *k = NULL;
-	char *pem;
-	long n;
-
-	assert_non_null(bio);
-	if (private_part)
-		assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL,
-							  0, NULL, NULL),
-				 1);
-	else
-		assert_int_equal(PEM_write_bio_PUBKEY(bio, pk), 1);
-	n = BIO_get_mem_data(bio, &pem);
-	assert_int_equal(cmdbus_key_from_pem(pem, (size_t)n, kid, &k), 0);
-	BIO_free(bio);
-	return k;
-}
 
 static int
 setup(void **state)
@@ -79,11 +58,11 @@ setup(void **state)
 	assert_non_null(f);
 	f->pk1 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	f->pk2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	f->priv1 = make_key("dev-1", true, f->pk1);
-	f->priv2 = make_key("dev-1", true, f->pk2);
+	f->priv1 = test_key_from_pkey("dev-1", true, f->pk1);
+	f->priv2 = test_key_from_pkey("dev-1", true, f->pk2);
 	assert_int_equal(devkeys_new(&f->dk), 0);
 	assert_int_equal(
-	    devkeys_add(f->dk, "dev-1", make_key("dev-1", false, f->pk1)), 0);
+	    devkeys_add(f->dk, "dev-1", test_key_from_pkey("dev-1", false, f->pk1)), 0);
 	clock_fake_init(&f->clk, T0);
 	fake_store_init(&f->fs);
 	fake_bus_init(&f->bus);
@@ -152,9 +131,9 @@ test_lookup(void **state)
 	const struct cmdbus_key *out[DEVKEYS_PER_DEVICE];
 
 	assert_int_equal(
-	    devkeys_add(f->dk, "dev-0", make_key("k0", false, f->pk2)), 0);
+	    devkeys_add(f->dk, "dev-0", test_key_from_pkey("k0", false, f->pk2)), 0);
 	assert_int_equal(
-	    devkeys_add(f->dk, "dev-1", make_key("dev-1b", false, f->pk2)), 0);
+	    devkeys_add(f->dk, "dev-1", test_key_from_pkey("dev-1b", false, f->pk2)), 0);
 	assert_int_equal(devkeys_devices(f->dk), 2);
 	assert_int_equal(devkeys_find(f->dk, "dev-1", out, 4), 2);
 	assert_int_equal(devkeys_find(f->dk, "dev-0", out, 4), 1);
