@@ -264,7 +264,8 @@ signatures_when_keys_are_trusted(void **state)
 	priv1 = test_key_from_pkey("disp-a", true, pk1);
 	pub1 = test_key_from_pkey("disp-a", false, pk1);
 	priv2 = test_key_from_pkey("disp-b", true, pk2);
-	imposter = test_key_from_pkey("disp-a", true, pk2); /* right kid, wrong key */
+	imposter =
+	    test_key_from_pkey("disp-a", true, pk2); /* right kid, wrong key */
 	trusted[0] = pub1;
 	tc_start(false, trusted, 1, 3600000);
 

@@ -135,7 +135,8 @@ unknown_alg_and_kid_are_refused(void **state)
 		    "\\\"id\\\":\\\"" ID1 "\\\"}\"}");
 	/* A key id nobody trusts, with a well-formed signature. */
 	{
-		struct cmdbus_key *k = test_key_from_pkey("disp-z", true, K.pk_disp);
+		struct cmdbus_key *k =
+		    test_key_from_pkey("disp-z", true, K.pk_disp);
 		deliver_on("dev-1", simple(ID2, "ping", "{}"), k);
 		cmdbus_key_free(k);
 	}

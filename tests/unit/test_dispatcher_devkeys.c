@@ -62,7 +62,9 @@ setup(void **state)
 	f->priv2 = test_key_from_pkey("dev-1", true, f->pk2);
 	assert_int_equal(devkeys_new(&f->dk), 0);
 	assert_int_equal(
-	    devkeys_add(f->dk, "dev-1", test_key_from_pkey("dev-1", false, f->pk1)), 0);
+	    devkeys_add(f->dk, "dev-1",
+			test_key_from_pkey("dev-1", false, f->pk1)),
+	    0);
 	clock_fake_init(&f->clk, T0);
 	fake_store_init(&f->fs);
 	fake_bus_init(&f->bus);
@@ -130,10 +132,13 @@ test_lookup(void **state)
 	struct fx *f = *state;
 	const struct cmdbus_key *out[DEVKEYS_PER_DEVICE];
 
+	assert_int_equal(devkeys_add(f->dk, "dev-0",
+				     test_key_from_pkey("k0", false, f->pk2)),
+			 0);
 	assert_int_equal(
-	    devkeys_add(f->dk, "dev-0", test_key_from_pkey("k0", false, f->pk2)), 0);
-	assert_int_equal(
-	    devkeys_add(f->dk, "dev-1", test_key_from_pkey("dev-1b", false, f->pk2)), 0);
+	    devkeys_add(f->dk, "dev-1",
+			test_key_from_pkey("dev-1b", false, f->pk2)),
+	    0);
 	assert_int_equal(devkeys_devices(f->dk), 2);
 	assert_int_equal(devkeys_find(f->dk, "dev-1", out, 4), 2);
 	assert_int_equal(devkeys_find(f->dk, "dev-0", out, 4), 1);
