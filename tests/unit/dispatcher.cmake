@@ -26,7 +26,12 @@ cmdbus_unit_test(dispatcher_query
   SOURCES unit/test_dispatcher_query.c
   LIBS dispatcher_store)
 cmdbus_unit_test(dispatcher_http
-  SOURCES unit/test_dispatcher_http.c unit/test_dispatcher_fakes.c
+  SOURCES unit/test_dispatcher_http.c unit/test_dispatcher_http_fx.c
+          unit/test_dispatcher_fakes.c
+  LIBS dispatcher_http dispatcher_store Threads::Threads)
+cmdbus_unit_test(dispatcher_http_roles
+  SOURCES unit/test_dispatcher_http_roles.c unit/test_dispatcher_http_fx.c
+          unit/test_dispatcher_fakes.c
   LIBS dispatcher_http dispatcher_store Threads::Threads)
 cmdbus_unit_test(dispatcher_http_auth
   SOURCES unit/test_dispatcher_http_auth.c

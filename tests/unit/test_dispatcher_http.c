@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The REST adapter end to end on a loopback port: libmicrohttpd on the
- * common loop, the core with the real SQLite store (in memory) and a fake
- * bus. A client thread sends raw HTTP/1.1 requests while the test thread
- * runs the loop; the loop stops when the client is done. */
+/* The REST adapter end to end on a loopback port (the fixture is
+ * test_dispatcher_http_fx.c): health, routes and methods, bodies, job and
+ * device views, lists, cancels and idempotency, waits and followers.
+ * Tokens and roles: test_dispatcher_http_roles.c. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,180 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cmocka.h>
 
-#include "common/clock.h"
-#include "common/log.h"
-#include "common/loop.h"
 #include "cmdbus/envelope.h"
-#include "core.h"
-#include "http.h"
 #include "ingest.h"
-#include "store.h"
-#include "test_dispatcher_fakes.h"
-
-#define TOKEN "t0ken-for-tests"
-#define AUTH "Authorization: Bearer " TOKEN "\r\n"
-
-struct fx {
-	struct loop *loop;
-	struct store *store;
-	struct fake_bus bus;
-	struct core core;
-	struct http *http;
-	int pipe[2]; /* the client thread says it is done */
-};
-
-struct call {
-	unsigned port;
-	const char *req;
-	int done_fd;
-	char resp[65536];
-	size_t len;
-};
-
-static void
-quiet(enum log_level level, const char *line, void *ud)
-{
-	(void)level;
-	(void)line;
-	(void)ud;
-}
-
-static void
-on_done(struct loop *l, int fd, unsigned events, void *ud)
-{
-	char c;
-	(void)events;
-	(void)ud;
-	if (read(fd, &c, 1) == 1)
-		loop_stop(l);
-}
-
-static void *
-client(void *arg)
-{
-	struct call *c = arg;
-	struct sockaddr_in sa;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)c->port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof sa) == 0) {
-		size_t off = 0, n = strlen(c->req);
-		while (off < n) {
-			ssize_t w =
-			    send(s, c->req + off, n - off, MSG_NOSIGNAL);
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
-		for (;;) {
-			ssize_t r = recv(s, c->resp + c->len,
-					 sizeof c->resp - 1 - c->len, 0);
-			if (r <= 0)
-				break;
-			c->len += (size_t)r;
-		}
-	}
-	c->resp[c->len] = '\0';
-	if (s >= 0)
-		close(s);
-	(void)!write(c->done_fd, "x", 1);
-	return NULL;
-}
-
-/* Sends one raw request and returns the status; *body points into the
- * call's buffer. */
-static unsigned
-call(struct fx *f, struct call *c, const char *req, const char **body)
-{
-	pthread_t t;
-
-	memset(c, 0, sizeof *c);
-	c->port = http_port(f->http);
-	c->req = req;
-	c->done_fd = f->pipe[1];
-	assert_int_equal(pthread_create(&t, NULL, client, c), 0);
-	assert_int_equal(loop_run(f->loop), 0);
-	pthread_join(t, NULL);
-	unsigned status = 0;
-	assert_int_equal(sscanf(c->resp, "HTTP/1.1 %u", &status), 1);
-	const char *b = strstr(c->resp, "\r\n\r\n");
-	assert_non_null(b);
-	*body = b + 4;
-	return status;
-}
-
-/* POSTs a body to /v1/jobs with the token and the given Content-Type. */
-static unsigned
-post(struct fx *f, struct call *c, const char *ctype, const char *json,
-     const char **body)
-{
-	static char req[4096];
-	snprintf(req, sizeof req,
-		 "POST /v1/jobs HTTP/1.1\r\nHost: t\r\n" AUTH
-		 "Content-Type: %s\r\nContent-Length: %zu\r\n"
-		 "Connection: close\r\n\r\n%s",
-		 ctype, strlen(json), json);
-	return call(f, c, req, body);
-}
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	struct store_port sp;
-	struct bus_port bp;
-	char err[256] = "";
-
-	log_set_sink(quiet, NULL);
-	f->loop = loop_new();
-	assert_non_null(f->loop);
-	assert_int_equal(pipe(f->pipe), 0);
-	assert_int_equal(
-	    loop_add_fd(f->loop, f->pipe[0], LOOP_READ, on_done, f), 0);
-	assert_int_equal(store_open(":memory:", &f->store, err, sizeof err), 0);
-	store_port(f->store, &sp);
-	fake_bus_init(&f->bus);
-	fake_bus_port(&f->bus, &bp);
-	struct core_config cc = {.prefix = "cmdbus/v1",
-				 .session_expiry_ms = 7 * 86400000ull};
-	assert_int_equal(core_init(&f->core, &cc, &clock_system, &sp, &bp), 0);
-	struct http_config hc = {
-	    .bind = "127.0.0.1", .port = 0, .token = TOKEN};
-	int rc = http_new(f->loop, &hc, &f->core, &f->http, err, sizeof err);
-	if (rc != 0)
-		fail_msg("http_new: %s", err);
-	assert_true(http_port(f->http) > 0);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	http_free(f->http);
-	core_fini(&f->core);
-	store_close(f->store);
-	fake_bus_fini(&f->bus);
-	loop_del_fd(f->loop, f->pipe[0]);
-	loop_free(f->loop);
-	close(f->pipe[0]);
-	close(f->pipe[1]);
-	free(f);
-	log_set_sink(NULL, NULL);
-	return 0;
-}
+#include "test_dispatcher_http_fx.h"
 
 static void
 test_healthz(void **state)
@@ -195,63 +26,23 @@ test_healthz(void **state)
 	const char *body;
 
 	/* No token needed. */
-	assert_int_equal(call(f, &c,
-			      "GET /healthz HTTP/1.1\r\nHost: t\r\n"
-			      "Connection: close\r\n\r\n",
-			      &body),
+	assert_int_equal(fx_call(f, &c,
+				 "GET /healthz HTTP/1.1\r\nHost: t\r\n"
+				 "Connection: close\r\n\r\n",
+				 &body),
 			 200);
 	assert_string_equal(body, "{\"status\":\"ok\",\"database\":true,"
 				  "\"broker\":true}");
 	assert_non_null(strstr(c.resp, "Content-Type: application/json"));
 	f->bus.connected = false;
-	assert_int_equal(call(f, &c,
-			      "GET /healthz HTTP/1.1\r\nHost: t\r\n"
-			      "Connection: close\r\n\r\n",
-			      &body),
+	assert_int_equal(fx_call(f, &c,
+				 "GET /healthz HTTP/1.1\r\nHost: t\r\n"
+				 "Connection: close\r\n\r\n",
+				 &body),
 			 503);
 	assert_string_equal(body,
 			    "{\"status\":\"unavailable\",\"database\":true,"
 			    "\"broker\":false}");
-}
-
-static void
-test_auth(void **state)
-{
-	struct fx *f = *state;
-	struct call c;
-	const char *body;
-
-	assert_int_equal(call(f, &c,
-			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n"
-			      "Connection: close\r\n\r\n",
-			      &body),
-			 401);
-	assert_non_null(strstr(body, "\"code\":\"unauthorized\""));
-	assert_non_null(strstr(c.resp, "WWW-Authenticate: Bearer"));
-	assert_int_equal(call(f, &c,
-			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n"
-			      "Authorization: Bearer " TOKEN "x\r\n"
-			      "Connection: close\r\n\r\n",
-			      &body),
-			 401);
-	assert_int_equal(call(f, &c,
-			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n"
-			      "Authorization: Basic " TOKEN "\r\n"
-			      "Connection: close\r\n\r\n",
-			      &body),
-			 401);
-	/* Unknown paths say nothing to a caller without the token. */
-	assert_int_equal(call(f, &c,
-			      "GET /v1/secret HTTP/1.1\r\nHost: t\r\n"
-			      "Connection: close\r\n\r\n",
-			      &body),
-			 401);
-	assert_int_equal(call(f, &c,
-			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n" AUTH
-			      "Connection: close\r\n\r\n",
-			      &body),
-			 200);
-	assert_string_equal(body, "{\"devices\":[],\"next_cursor\":null}");
 }
 
 static void
@@ -261,42 +52,43 @@ test_not_found_and_method(void **state)
 	struct call c;
 	const char *body;
 
-	assert_int_equal(call(f, &c,
-			      "GET /v1/nope HTTP/1.1\r\nHost: t\r\n" AUTH
-			      "Connection: close\r\n\r\n",
-			      &body),
+	assert_int_equal(fx_call(f, &c,
+				 "GET /v1/nope HTTP/1.1\r\nHost: t\r\n" AUTH
+				 "Connection: close\r\n\r\n",
+				 &body),
 			 404);
 	assert_non_null(strstr(body, "\"code\":\"not_found\""));
-	assert_int_equal(call(f, &c,
-			      "GET /v1/jobs/01UNKNOWNJOB00000000000000 "
-			      "HTTP/1.1\r\nHost: t\r\n" AUTH
-			      "Connection: close\r\n\r\n",
-			      &body),
+	assert_int_equal(fx_call(f, &c,
+				 "GET /v1/jobs/01UNKNOWNJOB00000000000000 "
+				 "HTTP/1.1\r\nHost: t\r\n" AUTH
+				 "Connection: close\r\n\r\n",
+				 &body),
 			 404);
 	/* No name needs percent-encoding: the path is refused unread. */
-	assert_int_equal(call(f, &c,
-			      "GET /v1/executions/no%21pe HTTP/1.1\r\n"
-			      "Host: t\r\n" AUTH "Connection: close\r\n\r\n",
-			      &body),
+	assert_int_equal(fx_call(f, &c,
+				 "GET /v1/executions/no%21pe HTTP/1.1\r\n"
+				 "Host: t\r\n" AUTH "Connection: close\r\n\r\n",
+				 &body),
 			 400);
 	assert_int_equal(
-	    call(f, &c,
-		 "GET /v1/devices/dev-1 HTTP/1.1\r\nHost: t\r\n" AUTH
-		 "Connection: close\r\n\r\n",
-		 &body),
+	    fx_call(f, &c,
+		    "GET /v1/devices/dev-1 HTTP/1.1\r\nHost: t\r\n" AUTH
+		    "Connection: close\r\n\r\n",
+		    &body),
 	    404);
-	assert_int_equal(call(f, &c,
-			      "DELETE /v1/jobs HTTP/1.1\r\nHost: t\r\n" AUTH
-			      "Connection: close\r\n\r\n",
-			      &body),
+	assert_int_equal(fx_call(f, &c,
+				 "DELETE /v1/jobs HTTP/1.1\r\nHost: t\r\n" AUTH
+				 "Connection: close\r\n\r\n",
+				 &body),
 			 405);
 	assert_non_null(strstr(body, "\"code\":\"method_not_allowed\""));
 	assert_non_null(strstr(c.resp, "Allow: POST"));
-	assert_int_equal(call(f, &c,
-			      "POST /v1/devices HTTP/1.1\r\nHost: t\r\n" AUTH
-			      "Content-Length: 0\r\nConnection: close\r\n\r\n",
-			      &body),
-			 405);
+	assert_int_equal(
+	    fx_call(f, &c,
+		    "POST /v1/devices HTTP/1.1\r\nHost: t\r\n" AUTH
+		    "Content-Length: 0\r\nConnection: close\r\n\r\n",
+		    &body),
+	    405);
 	assert_non_null(strstr(c.resp, "Allow: GET, HEAD"));
 }
 
@@ -307,26 +99,26 @@ test_post_checks(void **state)
 	struct call c;
 	const char *body;
 
-	assert_int_equal(post(f, &c, "text/plain", "{}", &body), 415);
+	assert_int_equal(fx_post(f, &c, "text/plain", "{}", &body), 415);
 	assert_non_null(strstr(body, "\"code\":\"unsupported_media_type\""));
-	assert_int_equal(call(f, &c,
-			      "POST /v1/jobs HTTP/1.1\r\nHost: t\r\n" AUTH
-			      "Content-Type: application/json\r\n"
-			      "Content-Length: 2000000\r\n"
-			      "Connection: close\r\n\r\n",
-			      &body),
+	assert_int_equal(fx_call(f, &c,
+				 "POST /v1/jobs HTTP/1.1\r\nHost: t\r\n" AUTH
+				 "Content-Type: application/json\r\n"
+				 "Content-Length: 2000000\r\n"
+				 "Connection: close\r\n\r\n",
+				 &body),
 			 413);
 	assert_non_null(strstr(body, "\"code\":\"too_large\""));
-	assert_int_equal(post(f, &c, "application/json; charset=utf-8",
-			      "{\"target\":{\"all\":true}}  ", &body),
+	assert_int_equal(fx_post(f, &c, "application/json; charset=utf-8",
+				 "{\"target\":{\"all\":true}}  ", &body),
 			 400);
 	assert_non_null(strstr(body, "\"code\":\"malformed\""));
 	assert_non_null(strstr(body, "\"field\":\"action\""));
 	/* Nobody known: the target resolves to nothing. */
-	assert_int_equal(post(f, &c, "application/json",
-			      "{\"target\":{\"all\":true},\"action\":\"ping\"}",
-			      &body),
-			 400);
+	assert_int_equal(
+	    fx_post(f, &c, "application/json",
+		    "{\"target\":{\"all\":true},\"action\":\"ping\"}", &body),
+	    400);
 	assert_non_null(strstr(body, "\"field\":\"target\""));
 }
 
@@ -339,10 +131,11 @@ test_create_and_read(void **state)
 	char id[64], req[512];
 
 	assert_int_equal(
-	    post(f, &c, "application/json",
-		 "{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-		 "\"action\":\"ping\"}",
-		 &body),
+	    fx_post(
+		f, &c, "application/json",
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\"}",
+		&body),
 	    201);
 	assert_int_equal(sscanf(body, "{\"id\":\"%26[0-9A-Z]\"", id), 1);
 	assert_non_null(strstr(body, "\"state\":\"RUNNING\""));
@@ -354,7 +147,7 @@ test_create_and_read(void **state)
 		 "GET /v1/jobs/%s HTTP/1.1\r\nHost: t\r\n" AUTH
 		 "Connection: close\r\n\r\n",
 		 id);
-	assert_int_equal(call(f, &c, req, &body), 200);
+	assert_int_equal(fx_call(f, &c, req, &body), 200);
 	assert_non_null(strstr(body, id));
 	assert_non_null(strstr(body, "\"counts\":{\"QUEUED\":1}"));
 
@@ -367,7 +160,7 @@ test_create_and_read(void **state)
 		 "GET /v1/executions/%s HTTP/1.1\r\nHost: t\r\n" AUTH
 		 "Connection: close\r\n\r\n",
 		 ex);
-	assert_int_equal(call(f, &c, req, &body), 200);
+	assert_int_equal(fx_call(f, &c, req, &body), 200);
 	assert_non_null(strstr(body, "\"job\":\""));
 	assert_non_null(strstr(body, id));
 }
@@ -394,10 +187,10 @@ test_device_views(void **state)
 	free(env);
 
 	assert_int_equal(
-	    call(f, &c,
-		 "GET /v1/devices/dev-1 HTTP/1.1\r\nHost: t\r\n" AUTH
-		 "Connection: close\r\n\r\n",
-		 &body),
+	    fx_call(f, &c,
+		    "GET /v1/devices/dev-1 HTTP/1.1\r\nHost: t\r\n" AUTH
+		    "Connection: close\r\n\r\n",
+		    &body),
 	    200);
 	assert_non_null(strstr(body, "{\"id\":\"dev-1\",\"online\":true,"
 				     "\"last_seen\":"));
@@ -408,34 +201,23 @@ test_device_views(void **state)
 			       "\"actions\":[{\"name\":\"ping\"}],"
 			       "\"health\":{\"uptime_s\":9,\"load1\":1.5,"
 			       "\"mem_avail_kb\":3,\"disk_avail_kb\":4}}"));
-	assert_int_equal(call(f, &c,
-			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n" AUTH
-			      "Connection: close\r\n\r\n",
-			      &body),
+	assert_int_equal(fx_call(f, &c,
+				 "GET /v1/devices HTTP/1.1\r\nHost: t\r\n" AUTH
+				 "Connection: close\r\n\r\n",
+				 &body),
 			 200);
 	assert_non_null(strstr(body, "{\"devices\":[{\"id\":\"dev-1\""));
 
 	/* Now a labels target resolves, through the real store. */
-	assert_int_equal(post(f, &c, "application/json",
-			      "{\"target\":{\"labels\":{\"role\":\"web\"}},"
-			      "\"action\":\"ping\"}",
-			      &body),
+	assert_int_equal(fx_post(f, &c, "application/json",
+				 "{\"target\":{\"labels\":{\"role\":\"web\"}},"
+				 "\"action\":\"ping\"}",
+				 &body),
 			 201);
 	assert_non_null(strstr(body, "\"device\":\"dev-1\""));
 }
 
 /* GETs a path with the token. */
-static unsigned
-get(struct fx *f, struct call *c, const char *path, const char **body)
-{
-	static char req[1024];
-	snprintf(req, sizeof req,
-		 "GET %s HTTP/1.1\r\nHost: t\r\n" AUTH
-		 "Connection: close\r\n\r\n",
-		 path);
-	return call(f, c, req, body);
-}
-
 /* POSTs with no body. */
 static unsigned
 post_empty(struct fx *f, struct call *c, const char *path, const char **body)
@@ -445,7 +227,7 @@ post_empty(struct fx *f, struct call *c, const char *path, const char **body)
 		 "POST %s HTTP/1.1\r\nHost: t\r\n" AUTH
 		 "Connection: close\r\n\r\n",
 		 path);
-	return call(f, c, req, body);
+	return fx_call(f, c, req, body);
 }
 
 /* Copies the string value that follows `after` (e.g. "\"id\":\"") in
@@ -473,7 +255,7 @@ make_job(struct fx *f, const char *extra, char job[32], char exec[32])
 		 "{\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true},"
 		 "\"action\":\"ping\"%s}",
 		 extra);
-	assert_int_equal(post(f, &c, "application/json", json, &body), 201);
+	assert_int_equal(fx_post(f, &c, "application/json", json, &body), 201);
 	field(body, "{\"id\":\"", job);
 	field(body, "\"executions\":[{\"id\":\"", exec);
 }
@@ -488,7 +270,7 @@ test_lists_and_params(void **state)
 
 	for (int i = 0; i < 3; i++)
 		make_job(f, "", jobs[i], ex);
-	assert_int_equal(get(f, &c, "/v1/jobs?limit=2", &body), 200);
+	assert_int_equal(fx_get(f, &c, "/v1/jobs?limit=2", &body), 200);
 	/* Newest first, without executions, and a cursor. */
 	field(body, "{\"jobs\":[{\"id\":\"", cur);
 	assert_string_equal(cur, jobs[2]);
@@ -496,17 +278,17 @@ test_lists_and_params(void **state)
 	field(body, "\"next_cursor\":\"", cur);
 	assert_string_equal(cur, jobs[1]);
 	snprintf(path, sizeof path, "/v1/jobs?limit=2&cursor=%s", cur);
-	assert_int_equal(get(f, &c, path, &body), 200);
+	assert_int_equal(fx_get(f, &c, path, &body), 200);
 	field(body, "{\"jobs\":[{\"id\":\"", cur);
 	assert_string_equal(cur, jobs[0]);
 	assert_non_null(strstr(body, "\"next_cursor\":null}"));
-	assert_int_equal(get(f, &c, "/v1/jobs?state=COMPLETED", &body), 200);
+	assert_int_equal(fx_get(f, &c, "/v1/jobs?state=COMPLETED", &body), 200);
 	assert_string_equal(body, "{\"jobs\":[],\"next_cursor\":null}");
 	assert_int_equal(
-	    get(f, &c, "/v1/devices/dev-x/executions?limit=1", &body), 200);
+	    fx_get(f, &c, "/v1/devices/dev-x/executions?limit=1", &body), 200);
 	field(body, "\"job\":\"", cur);
 	assert_string_equal(cur, jobs[2]);
-	assert_int_equal(get(f, &c, "/v1/devices/dev-y/executions", &body),
+	assert_int_equal(fx_get(f, &c, "/v1/devices/dev-y/executions", &body),
 			 404);
 
 	static const struct {
@@ -528,18 +310,18 @@ test_lists_and_params(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char want[64];
-		assert_int_equal(get(f, &c, bad[i].path, &body), 400);
+		assert_int_equal(fx_get(f, &c, bad[i].path, &body), 400);
 		snprintf(want, sizeof want, "\"field\":\"%s\"", bad[i].field);
 		if (!strstr(body, want))
 			fail_msg("%s: %s", bad[i].path, body);
 	}
 	snprintf(path, sizeof path, "/v1/jobs/%s?wait=x", jobs[0]);
-	assert_int_equal(get(f, &c, path, &body), 400);
+	assert_int_equal(fx_get(f, &c, path, &body), 400);
 	assert_non_null(strstr(body, "\"field\":\"wait\""));
 	snprintf(path, sizeof path, "/v1/executions/%s/output?follow=yes", ex);
-	assert_int_equal(get(f, &c, path, &body), 400);
+	assert_int_equal(fx_get(f, &c, path, &body), 400);
 	/* /metrics is Prometheus text. */
-	assert_int_equal(get(f, &c, "/metrics", &body), 200);
+	assert_int_equal(fx_get(f, &c, "/metrics", &body), 200);
 	assert_non_null(strstr(c.resp, "Content-Type: text/plain"));
 }
 
@@ -559,7 +341,7 @@ test_cancel_and_idempotency(void **state)
 	assert_non_null(strstr(body, "\"state\":\"CANCELED\""));
 	assert_int_equal(post_empty(f, &c, path, &body), 200);
 	snprintf(path, sizeof path, "/v1/jobs/%s", job);
-	assert_int_equal(get(f, &c, path, &body), 200);
+	assert_int_equal(fx_get(f, &c, path, &body), 200);
 	assert_non_null(strstr(body, "\"state\":\"COMPLETED\""));
 
 	/* Published: a cancel message goes out, the state stays. */
@@ -585,18 +367,20 @@ test_cancel_and_idempotency(void **state)
 	 * another under the same key is 409. */
 	make_job(f, ",\"idempotency_key\":\"k-1\"", job, ex);
 	assert_int_equal(
-	    post(f, &c, "application/json",
-		 "{\"idempotency_key\":\"k-1\",\"action\":\"ping\","
-		 "\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true}}",
-		 &body),
+	    fx_post(
+		f, &c, "application/json",
+		"{\"idempotency_key\":\"k-1\",\"action\":\"ping\","
+		"\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true}}",
+		&body),
 	    200);
 	field(body, "{\"id\":\"", job2);
 	assert_string_equal(job, job2);
 	assert_int_equal(
-	    post(f, &c, "application/json",
-		 "{\"idempotency_key\":\"k-1\",\"action\":\"info\","
-		 "\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true}}",
-		 &body),
+	    fx_post(
+		f, &c, "application/json",
+		"{\"idempotency_key\":\"k-1\",\"action\":\"info\","
+		"\"target\":{\"devices\":[\"dev-x\"],\"allow_unknown\":true}}",
+		&body),
 	    409);
 	assert_non_null(strstr(body, "\"field\":\"idempotency_key\""));
 }
@@ -640,12 +424,12 @@ test_wait_woken(void **state)
 	/* Waits up to 60 s; answered when the result lands. */
 	snprintf(path, sizeof path, "/v1/executions/%s?wait=3600", fin.exec);
 	uint64_t t0 = clock_now_ms(&clock_system);
-	assert_int_equal(get(f, &c, path, &body), 200);
+	assert_int_equal(fx_get(f, &c, path, &body), 200);
 	assert_true(clock_now_ms(&clock_system) - t0 < 10000);
 	assert_non_null(strstr(body, "\"state\":\"SUCCEEDED\""));
 	/* The job finished with it. */
 	snprintf(path, sizeof path, "/v1/jobs/%s?wait=5", job);
-	assert_int_equal(get(f, &c, path, &body), 200);
+	assert_int_equal(fx_get(f, &c, path, &body), 200);
 	assert_non_null(strstr(body, "\"state\":\"COMPLETED\""));
 }
 
@@ -685,7 +469,7 @@ test_follow_events(void **state)
 		 "Connection: close\r\n\r\n",
 		 fin.exec);
 	uint64_t t0 = clock_now_ms(&clock_system);
-	assert_int_equal(call(f, &c, req, &body), 200);
+	assert_int_equal(fx_call(f, &c, req, &body), 200);
 	/* Woken by the notifications, not by the once-a-second poll. */
 	assert_true(clock_now_ms(&clock_system) - t0 < 900);
 	assert_non_null(strstr(c.resp, "Content-Type: text/event-stream"));
@@ -706,85 +490,17 @@ test_follow_events(void **state)
 	char path[256];
 	snprintf(path, sizeof path, "/v1/executions/%s/output?follow=1",
 		 fin.exec);
-	assert_int_equal(get(f, &c, path, &body), 200);
+	assert_int_equal(fx_get(f, &c, path, &body), 200);
 	assert_non_null(strstr(body, "\"source\":\"chunks\""));
 	assert_non_null(strstr(body, "\"stdout\":\"hi\\n\""));
-}
-
-static void
-test_token_digests(void **state)
-{
-	struct fx *f = *state;
-	struct call c;
-	const char *body;
-	char sha[CMDBUS_SHA256_HEX + 1];
-	const char *list[1] = {sha};
-
-	cmdbus_sha256_hex("other", 5, sha);
-	assert_int_equal(http_set_tokens(f->http, NULL, list, 1, NULL), 0);
-	assert_int_equal(get(f, &c, "/v1/devices", &body), 401);
-	assert_int_equal(call(f, &c,
-			      "GET /v1/devices HTTP/1.1\r\nHost: t\r\n"
-			      "Authorization: Bearer other\r\n"
-			      "Connection: close\r\n\r\n",
-			      &body),
-			 200);
-	const char *bad[1] = {"abc"};
-	assert_int_equal(http_set_tokens(f->http, TOKEN, bad, 1, NULL),
-			 -EINVAL);
-	assert_int_equal(get(f, &c, "/v1/devices", &body), 401);
-	assert_int_equal(http_set_tokens(f->http, TOKEN, list, 1, NULL), 0);
-	assert_int_equal(get(f, &c, "/v1/devices", &body), 200);
-}
-
-/* A read token gets every GET and 403 elsewhere; the admin route lists
- * names and roles. (Paths and revocation: test_dispatcher_http_auth.c
- * and the integration test rest_auth.) */
-static void
-test_roles(void **state)
-{
-	struct fx *f = *state;
-	struct http_tokens t = {0};
-	struct call c;
-	const char *body;
-	char sha[CMDBUS_SHA256_HEX + 1], err[128];
-
-	cmdbus_sha256_hex("reader-token", 12, sha);
-	assert_int_equal(
-	    http_tokens_add(&t, "ro", HTTP_ROLE_READ, sha, err, sizeof err), 0);
-	assert_int_equal(http_set_tokens(f->http, TOKEN, NULL, 0, &t), 0);
-#define RO "Authorization: Bearer reader-token\r\n"
-	assert_int_equal(call(f, &c,
-			      "GET /v1/jobs HTTP/1.1\r\nHost: t\r\n" RO
-			      "Connection: close\r\n\r\n",
-			      &body),
-			 200);
-	assert_int_equal(call(f, &c,
-			      "POST /v1/jobs/abcdefgh/cancel HTTP/1.1\r\n"
-			      "Host: t\r\n" RO "Connection: close\r\n\r\n",
-			      &body),
-			 403);
-	assert_non_null(strstr(body, "\"code\":\"forbidden\""));
-	assert_int_equal(call(f, &c,
-			      "GET /v1/tokens HTTP/1.1\r\nHost: t\r\n" RO
-			      "Connection: close\r\n\r\n",
-			      &body),
-			 403);
-	assert_int_equal(get(f, &c, "/v1/tokens", &body), 200);
-	assert_string_equal(body, "{\"tokens\":[{\"name\":\"api_token_file\","
-				  "\"role\":\"admin\"},{\"name\":\"ro\","
-				  "\"role\":\"read\"}]}");
-#undef RO
-	http_tokens_fini(&t);
 }
 
 int
 main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_healthz),
-	    T(test_auth),
 	    T(test_not_found_and_method),
 	    T(test_post_checks),
 	    T(test_create_and_read),
@@ -793,8 +509,6 @@ main(void)
 	    T(test_cancel_and_idempotency),
 	    T(test_wait_woken),
 	    T(test_follow_events),
-	    T(test_token_digests),
-	    T(test_roles),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
