@@ -118,6 +118,9 @@ void core_sweep(struct core *c);
 /* A device is stale when it says online but sent no status for
  * device_stale_ms. */
 bool core_device_stale(const struct core *c, const struct device_rec *d);
+/* Whether a device's last status says online (a stale one counts as
+ * online); false for a device never seen. */
+bool core_device_online(struct core *c, const char *device);
 
 /* Sets the one observer of state changes (NULL: none). */
 void core_set_observer(struct core *c, core_observer_fn *fn, void *ud);

@@ -216,18 +216,6 @@ room(const struct job_rec *j, const struct rollout_counts *k)
 	return k->in_progress < j->ro.batch ? j->ro.batch - k->in_progress : 0;
 }
 
-static bool
-device_online(struct core *c, const char *device)
-{
-	struct device_rec d;
-	memset(&d, 0, sizeof d);
-	if (c->store.device_get(c->store.ud, device, &d) < 0)
-		return false; /* never seen */
-	bool online = d.online;
-	device_rec_fini(&d);
-	return online;
-}
-
 static void
 expire_offline(struct core *c, struct exec_rec *e, uint64_t now)
 {
@@ -312,7 +300,7 @@ release(struct core *c, const struct job_rec *j, uint64_t limit,
 	/* Compacted to the front: the ones to release, in order. */
 	for (size_t i = 0; i < l.n && n < limit; i++) {
 		struct exec_rec *e = &l.v[i];
-		if (!wait && !device_online(c, e->device)) {
+		if (!wait && !core_device_online(c, e->device)) {
 			expire_offline(c, e, now);
 			ended = true;
 			continue;

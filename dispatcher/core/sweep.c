@@ -86,19 +86,17 @@ timeout_of(struct core *c, struct job_timeout *jt, const char *job)
 	return jt->timeout_ms;
 }
 
-/* Offline, or never seen: an execution that expires then is told as
- * such, never as a silent expiry. */
-static bool
-device_offline(struct core *c, const char *device)
+bool
+core_device_online(struct core *c, const char *device)
 {
 	struct device_rec d;
 	memset(&d, 0, sizeof d);
 	if (!c->store.device_get ||
 	    c->store.device_get(c->store.ud, device, &d) < 0)
-		return true;
-	bool offline = !d.online;
+		return false; /* never seen */
+	bool online = d.online;
 	device_rec_fini(&d);
-	return offline;
+	return online;
 }
 
 /* Ends an execution on the dispatcher's own authority. */
@@ -146,7 +144,9 @@ judge(struct core *c, struct exec_rec *e, struct job_timeout *jt, uint64_t prev,
 		 * and whose ACCEPTED may still be on its way. */
 		if ((!e->command && now >= e->exp_at) ||
 		    (e->command && now > e->exp_at + grace)) {
-			bool off = device_offline(c, e->device);
+			/* Offline, or never seen: told as such, never as
+			 * a silent expiry. */
+			bool off = !core_device_online(c, e->device);
 			if (declare(c, e, CMDBUS_STATE_EXPIRED,
 				    off ? CORE_E_OFFLINE : CMDBUS_E_EXPIRED,
 				    off ? "the device was offline until exp"
