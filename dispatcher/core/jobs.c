@@ -246,7 +246,7 @@ jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 	struct resolution res;
 	struct exec_rec *execs = NULL;
 	struct job_rec job;
-	size_t n = 0;
+	size_t n = 0, prepared = 0;
 	uint64_t now;
 	int rc;
 
@@ -310,6 +310,9 @@ jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 	rc = make_executions(c, &job, &res, now, execs);
 	if (rc < 0)
 		goto out;
+	/* The first payloads go into the job's own commit. */
+	if (job.ro.batch == 0)
+		prepared = outbox_prepare(c, execs, n, &job, now);
 
 	rc = c->store.job_create(c->store.ud, &job, execs, n);
 	if (rc < 0) {
@@ -332,8 +335,8 @@ jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 		 * answer, which then shows it. */
 		rollout_track(c, job.id);
 		core_flush(c);
-	} else {
-		(void)outbox_publish(c, execs, n, &job);
+	} else if (prepared > 0) {
+		(void)outbox_publish_prepared(c, execs, n);
 	}
 	memcpy(job_id, job.id, CMDBUS_ID_BUF);
 

@@ -225,28 +225,19 @@ outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 	return outbox_send(c, execs, n, job, true);
 }
 
-int
-outbox_send(struct core *c, struct exec_rec *execs, size_t n,
-	    const struct job_rec *job, bool resend)
+/* Decides what goes out of execs: go[i] for each that is sent now,
+ * fresh[i] for those whose payload was built here (into e->command; the
+ * caller stores it before anything is sent). cmds gets the fresh ones;
+ * returns how many. Executions not stored yet (`stored` false) are not
+ * expired here: the sweep does that once they are. */
+static size_t
+outbox_build(struct core *c, struct exec_rec *execs, size_t n,
+	     const struct job_rec *job, bool resend, bool stored, uint64_t now,
+	     bool *go, bool *fresh, struct exec_command *cmds)
 {
-	if (n == 0 || !c->bus.is_connected(c->bus.ud))
-		return 0;
-
-	uint64_t now = clock_now_ms(c->clock);
 	struct job_cache jc = {.have = false};
-	struct exec_command *cmds = calloc(n, sizeof *cmds);
-	bool *fresh = calloc(n, sizeof *fresh);
-	bool *go = calloc(n, sizeof *go);
 	struct dev_cache dc = {0};
 	size_t ncmds = 0;
-	int sent = 0;
-
-	if (!cmds || !fresh || !go) {
-		free(cmds);
-		free(fresh);
-		free(go);
-		return -ENOMEM;
-	}
 
 	for (size_t i = 0; i < n; i++) {
 		struct exec_rec *e = &execs[i];
@@ -257,7 +248,7 @@ outbox_send(struct core *c, struct exec_rec *execs, size_t n,
 		if (e->exp_at <= now) {
 			/* Past exp: a command the agent might hold is its
 			 * to refuse; one never sent cannot run any more. */
-			if (!e->command)
+			if (!e->command && stored)
 				expire_unsent(c, e, now);
 			continue;
 		}
@@ -280,6 +271,7 @@ outbox_send(struct core *c, struct exec_rec *execs, size_t n,
 			continue;
 		}
 		fresh[i] = go[i] = true;
+		e->iat = now;
 		if (d)
 			d->inflight++;
 		cmds[ncmds++] = (struct exec_command){
@@ -292,28 +284,15 @@ outbox_send(struct core *c, struct exec_rec *execs, size_t n,
 	if (jc.have)
 		job_rec_fini(&jc.job);
 	free(dc.v);
+	return ncmds;
+}
 
-	int rc = 0;
-	if (ncmds > 0) {
-		rc = c->store.exec_set_commands(c->store.ud, cmds, ncmds);
-		if (rc < 0) {
-			/* Not stored, so not sent: a payload must never go
-			 * out that a re-publish could not repeat. They go at
-			 * the next (re)connect. */
-			c->stats.store_errors++;
-			log_error("outbox.store_failed", "commands=%zu rc=%s",
-				  ncmds, err_str(rc));
-			for (size_t i = 0; i < n; i++) {
-				if (!fresh[i])
-					continue;
-				free(execs[i].command);
-				execs[i].command = NULL;
-				execs[i].cmd_sha256[0] = '\0';
-				go[i] = false;
-			}
-		}
-	}
-	free(cmds);
+/* Hands what go[] says to the bus; returns how many went. */
+static int
+outbox_emit(struct core *c, struct exec_rec *execs, size_t n, const bool *go,
+	    const bool *fresh, uint64_t now)
+{
+	int sent = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct exec_rec *e = &execs[i];
@@ -336,9 +315,93 @@ outbox_send(struct core *c, struct exec_rec *execs, size_t n,
 			  e->id, e->job, e->device,
 			  cmdbus_state_name(e->state));
 	}
+	return sent;
+}
+
+int
+outbox_send(struct core *c, struct exec_rec *execs, size_t n,
+	    const struct job_rec *job, bool resend)
+{
+	if (n == 0 || !c->bus.is_connected(c->bus.ud))
+		return 0;
+
+	uint64_t now = clock_now_ms(c->clock);
+	struct exec_command *cmds = calloc(n, sizeof *cmds);
+	bool *fresh = calloc(n, sizeof *fresh);
+	bool *go = calloc(n, sizeof *go);
+
+	if (!cmds || !fresh || !go) {
+		free(cmds);
+		free(fresh);
+		free(go);
+		return -ENOMEM;
+	}
+	size_t ncmds =
+	    outbox_build(c, execs, n, job, resend, true, now, go, fresh, cmds);
+
+	int rc = 0;
+	if (ncmds > 0) {
+		rc = c->store.exec_set_commands(c->store.ud, cmds, ncmds);
+		if (rc < 0) {
+			/* Not stored, so not sent: a payload must never go
+			 * out that a re-publish could not repeat. They go at
+			 * the next (re)connect. */
+			c->stats.store_errors++;
+			log_error("outbox.store_failed", "commands=%zu rc=%s",
+				  ncmds, err_str(rc));
+			for (size_t i = 0; i < n; i++) {
+				if (!fresh[i])
+					continue;
+				free(execs[i].command);
+				execs[i].command = NULL;
+				execs[i].cmd_sha256[0] = '\0';
+				go[i] = false;
+			}
+		}
+	}
+	free(cmds);
+	int sent = outbox_emit(c, execs, n, go, fresh, now);
 	free(fresh);
 	free(go);
 	return rc < 0 ? rc : sent;
+}
+
+size_t
+outbox_prepare(struct core *c, struct exec_rec *execs, size_t n,
+	       const struct job_rec *job, uint64_t now)
+{
+	if (n == 0 || !c->bus.is_connected(c->bus.ud))
+		return 0;
+	struct exec_command *cmds = calloc(n, sizeof *cmds);
+	bool *fresh = calloc(n, sizeof *fresh);
+	bool *go = calloc(n, sizeof *go);
+	size_t ncmds = 0;
+	/* Without memory nothing is built: they go out after the commit,
+	 * through their devices' windows. */
+	if (cmds && fresh && go)
+		ncmds = outbox_build(c, execs, n, job, false, false, now, go,
+				     fresh, cmds);
+	free(cmds);
+	free(fresh);
+	free(go);
+	return ncmds;
+}
+
+int
+outbox_publish_prepared(struct core *c, struct exec_rec *execs, size_t n)
+{
+	if (n == 0 || !c->bus.is_connected(c->bus.ud))
+		return 0;
+	bool *go = calloc(n, sizeof *go);
+	if (!go)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		go[i] =
+		    execs[i].command && execs[i].state == CMDBUS_STATE_QUEUED;
+	/* Fresh, all of them: this is their first publish. */
+	int sent = outbox_emit(c, execs, n, go, go, clock_now_ms(c->clock));
+	free(go);
+	return sent;
 }
 
 void

@@ -28,6 +28,18 @@ int outbox_publish(struct core *c, struct exec_rec *execs, size_t n,
 int outbox_send(struct core *c, struct exec_rec *execs, size_t n,
 		const struct job_rec *job, bool resend);
 
+/* For a job being created: builds the payloads (execs[i].command, its
+ * SHA-256 and iat = now) of the executions that go out at once, into
+ * their devices' windows, so that the job's own transaction stores them
+ * and one durable commit covers both. Nothing is sent; returns how many
+ * were built (none while the bus is down: they go at the reconnect). */
+size_t outbox_prepare(struct core *c, struct exec_rec *execs, size_t n,
+		      const struct job_rec *job, uint64_t now);
+
+/* After that commit: publishes the executions outbox_prepare built a
+ * payload for. Returns how many went, or a negative code. */
+int outbox_publish_prepared(struct core *c, struct exec_rec *execs, size_t n);
+
 /* Serves one device: its waiting executions into its window, and with
  * republish, its sent and unfinished ones again. */
 void outbox_device(struct core *c, const char *device, bool republish);

@@ -75,6 +75,8 @@ struct exec_rec {
 	uint64_t exp_at; /* job creation + TTL: the command's exp */
 	char *command;	 /* owned payload text; NULL until first publish */
 	char cmd_sha256[CMDBUS_SHA256_HEX + 1]; /* of command; "" until then */
+	uint64_t iat; /* when command was built; set by outbox_prepare for
+			 job_create, which stores command with it */
 	char boot_id[CMDBUS_ID_BUF]; /* of the agent run that answered, "" */
 	char *result;		     /* owned result payload text, or NULL */
 	char error_code[32];	     /* "" when none */

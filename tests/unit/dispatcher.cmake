@@ -19,6 +19,9 @@ cmdbus_unit_test(dispatcher_devkeys
 cmdbus_unit_test(dispatcher_store
   SOURCES unit/test_dispatcher_store.c
   LIBS dispatcher_store)
+cmdbus_unit_test(dispatcher_sync
+  SOURCES unit/test_dispatcher_sync.c
+  LIBS dispatcher_store)
 cmdbus_unit_test(dispatcher_output
   SOURCES unit/test_dispatcher_output.c
   LIBS dispatcher_store)

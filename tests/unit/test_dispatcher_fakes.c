@@ -181,6 +181,7 @@ exec_set_commands(void *ud, const struct exec_command *cmds, size_t n)
 {
 	struct fake_store *fs = ud;
 
+	fs->set_commands_calls++;
 	if (fs->fail_set_commands) {
 		int rc = fs->fail_set_commands;
 		fs->fail_set_commands = 0;

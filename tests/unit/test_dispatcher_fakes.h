@@ -24,6 +24,7 @@ struct fake_store {
 	int fail_exec_change;
 	int conflict_once;     /* exec_change answers -ERR_CONFLICT once */
 	unsigned exec_changes; /* successful state changes */
+	unsigned set_commands_calls; /* exec_set_commands calls (commits) */
 };
 
 void fake_store_init(struct fake_store *fs);

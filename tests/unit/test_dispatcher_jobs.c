@@ -449,11 +449,10 @@ test_puback_after_report_changes_nothing(void **state)
 }
 
 static void
-test_command_store_failure_sends_nothing(void **state)
+test_first_payload_stored_with_the_job(void **state)
 {
 	struct fx *f = *state;
 
-	f->fs.fail_set_commands = -ERR_UNAVAILABLE;
 	assert_int_equal(
 	    create(
 		f,
@@ -461,6 +460,34 @@ test_command_store_failure_sends_nothing(void **state)
 		"\"action\":\"ping\"}",
 		NULL),
 	    0);
+	/* One commit: the job's, with the payload in it, before the
+	 * publish (the re-publish test checks the bytes are the same). */
+	assert_int_equal(f->fs.set_commands_calls, 0);
+	assert_non_null(f->fs.execs[0].command);
+	assert_non_null(strstr(f->fs.execs[0].command, f->fs.execs[0].id));
+	assert_int_equal(strlen(f->fs.execs[0].cmd_sha256), 64);
+	assert_int_equal(f->fs.execs[0].iat, T0);
+	assert_int_equal(f->bus.n, 1);
+}
+
+static void
+test_command_store_failure_sends_nothing(void **state)
+{
+	struct fx *f = *state;
+
+	/* Created while the broker is away: no payload yet. */
+	f->bus.connected = false;
+	assert_int_equal(
+	    create(
+		f,
+		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
+		"\"action\":\"ping\"}",
+		NULL),
+	    0);
+	assert_null(f->fs.execs[0].command);
+	f->bus.connected = true;
+	f->fs.fail_set_commands = -ERR_UNAVAILABLE;
+	core_bus_connected(&f->core);
 	/* The job exists (committed), but no payload went out that a
 	 * re-publish could not repeat. */
 	assert_int_equal(f->fs.njobs, 1);
@@ -579,6 +606,8 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_puback_after_report_changes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_first_payload_stored_with_the_job, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_command_store_failure_sends_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_never_sent_past_exp_is_expired,

@@ -625,6 +625,13 @@ raw_plan(const char *path, const char *sql, char *out, size_t outlen)
 	"SELECT 1 FROM executions x WHERE x.job = ?1 AND x.state IN"           \
 	" ('QUEUED','PUBLISHED','DELIVERED','RUNNING')"
 
+/* The outbox's window refill: a device's next released, unfinished
+ * executions (the statement of store.c, without its columns). */
+#define DEVICE_OPEN_SQL                                                        \
+	"SELECT e.id FROM executions e WHERE e.device = ?1 AND e.state IN"     \
+	" ('QUEUED','PUBLISHED','DELIVERED','RUNNING') AND e.held = 0"         \
+	" ORDER BY e.created_at, e.id LIMIT ?2"
+
 static void
 test_migration_from_v2(void **state)
 {
@@ -633,14 +640,15 @@ test_migration_from_v2(void **state)
 	struct job_rec j;
 	char plan[1024];
 
-	/* A version 2 database with a running job in it: versions 3 to 5
-	 * only added executions_job_state, output_chunks and the rollout
-	 * columns and indexes, so dropping them gives exactly what a
-	 * version 2 dispatcher left on disk. */
+	/* A version 2 database with a running job in it: versions 3 to 6
+	 * only added executions_job_state, output_chunks, the rollout
+	 * columns and indexes and executions_device_open, so dropping them
+	 * gives exactly what a version 2 dispatcher left on disk. */
 	two_execs(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_exec(f->path, "DROP INDEX executions_job_held;"
+	raw_exec(f->path, "DROP INDEX executions_device_open;"
+			  "DROP INDEX executions_job_held;"
 			  "DROP INDEX jobs_rollout;"
 			  "ALTER TABLE jobs DROP COLUMN targets;"
 			  "ALTER TABLE jobs DROP COLUMN ro_batch;"
@@ -663,6 +671,12 @@ test_migration_from_v2(void **state)
 	raw_plan(f->path, JOB_UNFINISHED_SQL, plan, sizeof plan);
 	if (!strstr(plan, "COVERING INDEX executions_job_state (job=? AND "
 			  "state=?)"))
+		fail_msg("plan: %s", plan);
+	/* The window refill reads only the device's open executions, in
+	 * order, without a sort. */
+	raw_plan(f->path, DEVICE_OPEN_SQL, plan, sizeof plan);
+	if (!strstr(plan, "INDEX executions_device_open (device=?)") ||
+	    strstr(plan, "TEMP B-TREE"))
 		fail_msg("plan: %s", plan);
 
 	/* The data came through, and jobs still complete. */

@@ -80,6 +80,8 @@ static const char schema_v2[] =
     " WHERE idempotency_key IS NOT NULL;"
     "CREATE INDEX executions_device_id ON executions(device, id);";
 
+#define UNFINISHED "('QUEUED','PUBLISHED','DELIVERED','RUNNING')"
+
 /* Version 3: "does this job still have unfinished executions", asked at
  * every execution's end (job completion, a job cancel ending), probes
  * (job, state) directly; with executions_job alone it read every
@@ -120,14 +122,21 @@ static const char schema_v5[] =
     "CREATE INDEX executions_job_held ON executions(job, held, state, id);"
     "CREATE INDEX jobs_rollout ON jobs(state, ro_batch);";
 
+/* Version 6: a device's next unfinished, released executions (the
+ * outbox's window refill after every result) come from a partial index
+ * holding only those: through executions_device the query read every
+ * execution the device ever had, so each command cost O(history). */
+static const char schema_v6[] =
+    "CREATE INDEX executions_device_open ON executions(device, created_at,"
+    " id) WHERE state IN " UNFINISHED " AND held = 0;";
+
 /* Migrations in order: migrations[i] takes version i to i+1. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3,
-					 schema_v4, schema_v5};
+					 schema_v4, schema_v5, schema_v6};
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
 
-#define UNFINISHED "('QUEUED','PUBLISHED','DELIVERED','RUNNING')"
 /* How a job ends once its last execution has: an aborted rollout wins
  * over a cancel that came after it, and either over completion. */
 #define JOB_END_STATE                                                          \
@@ -155,8 +164,6 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
-    [S_SYNC_FULL] = "PRAGMA synchronous=FULL",
-    [S_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
     [S_SAVEPOINT] = "SAVEPOINT w",
     [S_RELEASE] = "RELEASE w",
     [S_ROLLBACK_TO] = "ROLLBACK TO w",
@@ -188,8 +195,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	" ?14, ?15, ?16)",
     [S_EXEC_INSERT] =
 	"INSERT INTO executions (id, job, device, state, created_at,"
-	" updated_at, exp_at, finished_at, error_code, error_message, held)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	" updated_at, exp_at, finished_at, error_code, error_message, held,"
+	" command, cmd_sha256, iat)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	" ?14)",
     [S_JOB_GET] = JOB_COLUMNS "WHERE id = ?1",
     [S_JOB_EXECS] = EXEC_COLUMNS "WHERE e.job = ?1 ORDER BY e.id",
     [S_EXEC_GET] = EXEC_COLUMNS "WHERE e.id = ?1",
@@ -382,12 +391,19 @@ store_set_sync(struct store *s, enum sync_level level)
 {
 	if (s->sync == level)
 		return 0;
-	store_stmt(s, level == SYNC_FULL ? S_SYNC_FULL : S_SYNC_NORMAL);
-	int rc = store_run(s, level == SYNC_FULL ? S_SYNC_FULL : S_SYNC_NORMAL,
-			   "synchronous");
-	if (rc == 0)
-		s->sync = level;
-	return rc;
+	/* Not a prepared statement: SQLite applies PRAGMA synchronous when
+	 * it compiles the statement, not when it steps it, so a statement
+	 * prepared once would set the level at open (the last one prepared
+	 * winning) and never again. */
+	int rc = level == SYNC_FULL
+		     ? sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL,
+				    NULL, NULL)
+		     : sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL,
+				    NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, "synchronous", rc);
+	s->sync = level;
+	return 0;
 }
 
 int

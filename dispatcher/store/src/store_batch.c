@@ -37,13 +37,49 @@ batch_alive(struct store *s)
 	return s->batch_open;
 }
 
+/* Makes what is committed durable: the write-ahead log is flushed, as
+ * synchronous=FULL does at a commit. */
+static int
+wal_sync(struct store *s)
+{
+	sqlite3_file *f = NULL;
+	int rc = sqlite3_file_control(s->db, "main",
+				      SQLITE_FCNTL_JOURNAL_POINTER, &f);
+	if (rc != SQLITE_OK)
+		return store_fail(s, "wal_sync", rc);
+	if (!f || !f->pMethods)
+		return 0; /* no log: an in-memory database */
+	rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	return rc == SQLITE_OK ? 0 : store_fail(s, "wal_sync", rc);
+}
+
+/* Commits the open batch, durably when one of its writes asked for it.
+ * A batch begins at synchronous=NORMAL (SQLite refuses to change the
+ * level inside a transaction), and one that carries a job, a payload or
+ * an execution's end has its log flushed right after the commit, before
+ * anyone is told. A batch of progress only (PUBLISHED, DELIVERED,
+ * RUNNING, presence, output) is not flushed: log frames become durable
+ * in order, so the next flush carries it along, and a power cut can
+ * only lose a tail of progress, which the re-publish after a restart
+ * gets back from the agent. */
+static int
+batch_commit(struct store *s)
+{
+	bool full = s->batch_full;
+	s->batch_full = false;
+	int rc = store_tx_commit(s);
+	if (rc == 0 && full)
+		rc = wal_sync(s);
+	return rc;
+}
+
 int
 store_batch_flush(struct store *s)
 {
 	if (!batch_alive(s))
 		return 0;
 	s->batch_open = false;
-	int rc = store_tx_commit(s);
+	int rc = batch_commit(s);
 	if (rc < 0) {
 		store_tx_rollback(s);
 		s->batch_lost = true;
@@ -71,14 +107,16 @@ store_tx_join(struct store *s, enum sync_level level)
 		return rc;
 	}
 	if (!batch_alive(s)) {
-		/* The batch commits at FULL: it carries state changes. */
-		if ((rc = store_set_sync(s, SYNC_FULL)) < 0)
+		if ((rc = store_set_sync(s, SYNC_NORMAL)) < 0)
 			return rc;
 		store_stmt(s, S_BEGIN);
 		if ((rc = store_run(s, S_BEGIN, "batch_begin")) < 0)
 			return rc;
 		s->batch_open = true;
+		s->batch_full = false;
 	}
+	if (level == SYNC_FULL)
+		s->batch_full = true;
 	store_stmt(s, S_SAVEPOINT);
 	rc = store_run(s, S_SAVEPOINT, "savepoint");
 	s->join_kind = rc == 0 ? JOIN_SAVEPOINT : JOIN_NONE;
@@ -134,7 +172,7 @@ store_batch_end(void *ud, bool *committed, uint64_t *commit_us)
 	if (batch_alive(s)) {
 		uint64_t t0 = mono_us();
 		s->batch_open = false;
-		rc = store_tx_commit(s);
+		rc = batch_commit(s);
 		*commit_us = mono_us() - t0;
 		if (rc < 0)
 			store_tx_rollback(s);

@@ -62,6 +62,10 @@ store_job_create(void *ud, const struct job_rec *job,
 		store_bind_text(st, 10,
 				e->error_code[0] ? e->error_message : NULL);
 		sqlite3_bind_int(st, 11, e->held ? 1 : 0);
+		/* A first payload built for the job's own commit. */
+		store_bind_text(st, 12, e->command);
+		store_bind_text(st, 13, e->command ? e->cmd_sha256 : NULL);
+		store_bind_u64(st, 14, e->command ? e->iat : 0);
 		rc = store_run(s, S_EXEC_INSERT, "exec_insert");
 	}
 	return store_tx_end(s, rc);
@@ -228,7 +232,9 @@ store_exec_change(void *ud, const struct exec_change *chg)
 {
 	struct store *s = ud;
 	bool terminal = cmdbus_state_is_terminal(chg->to);
-	int rc = store_tx_join(s, SYNC_FULL);
+	/* An end is durable before anyone is told of it; progress on the
+	 * way there need not be (see batch_commit). */
+	int rc = store_tx_join(s, terminal ? SYNC_FULL : SYNC_NORMAL);
 	if (rc < 0)
 		return rc;
 

@@ -17,8 +17,6 @@ enum stmt_id {
 	S_BEGIN,
 	S_COMMIT,
 	S_ROLLBACK,
-	S_SYNC_FULL,
-	S_SYNC_NORMAL,
 	S_SAVEPOINT,
 	S_RELEASE,
 	S_ROLLBACK_TO,
@@ -76,6 +74,7 @@ struct store {
 	bool batch_on;	 /* the core allows joining now */
 	bool batch_open; /* a batch transaction is open */
 	bool batch_lost; /* SQLite rolled the open batch back on an error */
+	bool batch_full; /* a write in the open batch needs a durable commit */
 	int batch_rc;	 /* the error that lost it */
 	int join_kind;	 /* what store_tx_join began: enum in store_batch.c */
 };
