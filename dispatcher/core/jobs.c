@@ -16,6 +16,7 @@
 #include "outbox.h"
 #include "rollout.h"
 #include "views.h"
+#include "window.h"
 
 static void
 diag_set(struct cmdbus_diag *d, const char *field, const char *message)
@@ -239,9 +240,9 @@ make_executions(struct core *c, const struct job_rec *job,
 	return 0;
 }
 
-int
-jobs_submit(struct core *c, const struct cmdbus_job_request *req,
-	    char job_id[CMDBUS_ID_BUF], bool *existed, struct cmdbus_diag *diag)
+static int
+submit(struct core *c, const struct cmdbus_job_request *req, bool grouped,
+       char job_id[CMDBUS_ID_BUF], bool *existed, struct cmdbus_diag *diag)
 {
 	struct resolution res;
 	struct exec_rec *execs = NULL;
@@ -314,7 +315,12 @@ jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 	if (job.ro.batch == 0)
 		prepared = outbox_prepare(c, execs, n, &job, now);
 
+	/* Grouped, the job joins the pass's group commit: one flush for
+	 * every job created in the pass. */
+	grouped = grouped && window_join(c);
 	rc = c->store.job_create(c->store.ud, &job, execs, n);
+	if (grouped)
+		window_leave(c);
 	if (rc < 0) {
 		c->stats.store_errors++;
 		log_error("job.store_failed", "job=%s devices=%zu rc=%s",
@@ -329,6 +335,21 @@ jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 		 (unsigned long long)job.ttl_ms,
 		 (unsigned long long)job.ro.batch);
 
+	if (grouped) {
+		if (job.ro.batch > 0)
+			rollout_track(c, job.id);
+		if (window_job_created(c, job.id, execs, n) == 0) {
+			execs = NULL; /* the batch's now */
+			memcpy(job_id, job.id, CMDBUS_ID_BUF);
+			goto out;
+		}
+		/* Not noted: committed here and now instead. */
+		core_flush(c);
+		if (job.ro.batch == 0 && prepared > 0)
+			(void)outbox_publish_prepared(c, execs, n);
+		memcpy(job_id, job.id, CMDBUS_ID_BUF);
+		goto out;
+	}
 	/* Committed: from here on the job exists whatever happens. */
 	if (job.ro.batch > 0) {
 		/* The first batch is released and committed before the
@@ -350,6 +371,21 @@ out:
 	job_rec_fini(&job);
 	resolution_fini(&res);
 	return rc;
+}
+
+int
+jobs_submit(struct core *c, const struct cmdbus_job_request *req,
+	    char job_id[CMDBUS_ID_BUF], bool *existed, struct cmdbus_diag *diag)
+{
+	return submit(c, req, false, job_id, existed, diag);
+}
+
+int
+jobs_submit_grouped(struct core *c, const struct cmdbus_job_request *req,
+		    char job_id[CMDBUS_ID_BUF], bool *existed,
+		    struct cmdbus_diag *diag)
+{
+	return submit(c, req, true, job_id, existed, diag);
 }
 
 int

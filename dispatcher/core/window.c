@@ -32,8 +32,27 @@ struct core_watch {
 	uint64_t deadline;
 };
 
+struct core_created {
+	char job[CMDBUS_ID_BUF];
+	struct exec_rec *execs; /* owned */
+	size_t n;
+};
+
+/* Creations whose commit failed, newest last, for their creators to
+ * answer with the store's error (they are told just after the commit). */
+#define FAILED_SLOTS 64
+
+struct core_failed {
+	char job[CMDBUS_ID_BUF];
+	int rc;
+};
+
 struct core_batch {
 	bool joined;
+	struct core_created *created;
+	size_t ncreated, capcreated;
+	struct core_failed failed[FAILED_SLOTS];
+	size_t nfailed; /* written so far; slot = n % FAILED_SLOTS */
 	struct core_note *notes;
 	size_t nnotes, capnotes;
 	struct core_dev *devs;
@@ -75,14 +94,90 @@ copy_str(char *dst, size_t dstlen, const char *src)
 	dst[n] = '\0';
 }
 
-void
+bool
 window_join(struct core *c)
 {
 	struct core_batch *b = batch_get(c);
 	if (!b || !c->store.batch || !c->store.batch_end)
-		return;
+		return false;
 	if (c->store.batch(c->store.ud, true) == 0)
 		b->joined = true;
+	return b->joined;
+}
+
+int
+window_job_created(struct core *c, const char *job, struct exec_rec *execs,
+		   size_t n)
+{
+	struct core_batch *b = c->batch;
+	if (!b || !b->joined)
+		return -ERR_UNAVAILABLE;
+	if (!grow((void **)&b->created, &b->capcreated, b->ncreated,
+		  sizeof *b->created))
+		return -ENOMEM;
+	struct core_created *cr = &b->created[b->ncreated++];
+	copy_str(cr->job, sizeof cr->job, job);
+	cr->execs = execs;
+	cr->n = n;
+	return 0;
+}
+
+bool
+window_job_pending(const struct core *c, const char *job)
+{
+	const struct core_batch *b = c->batch;
+	for (size_t i = 0; b && i < b->ncreated; i++)
+		if (strcmp(b->created[i].job, job) == 0)
+			return true;
+	return false;
+}
+
+int
+window_job_failed(const struct core *c, const char *job)
+{
+	const struct core_batch *b = c->batch;
+	if (!b)
+		return 0;
+	size_t n = b->nfailed < FAILED_SLOTS ? b->nfailed : FAILED_SLOTS;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(b->failed[i].job, job) == 0)
+			return b->failed[i].rc;
+	return 0;
+}
+
+static void
+created_free(struct core_created *cr)
+{
+	for (size_t i = 0; i < cr->n; i++)
+		exec_rec_fini(&cr->execs[i]);
+	free(cr->execs);
+	cr->execs = NULL;
+	cr->n = 0;
+}
+
+/* After the commit (rc: its outcome): the new jobs' commands go out,
+ * then their creators are told. */
+static void
+created_done(struct core *c, struct core_batch *b, int rc)
+{
+	/* Taken off the batch first: telling may create more jobs. */
+	struct core_created *v = b->created;
+	size_t n = b->ncreated;
+	b->created = NULL;
+	b->ncreated = b->capcreated = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0) {
+			(void)outbox_publish_prepared(c, v[i].execs, v[i].n);
+		} else {
+			struct core_failed *f =
+			    &b->failed[b->nfailed++ % FAILED_SLOTS];
+			copy_str(f->job, sizeof f->job, v[i].job);
+			f->rc = rc;
+		}
+		core_notify_change(c, NULL, v[i].job, CMDBUS_STATE_QUEUED);
+		created_free(&v[i]);
+	}
+	free(v);
 }
 
 void
@@ -235,12 +330,13 @@ static void
 flush_round(struct core *c)
 {
 	struct core_batch *b = c->batch;
+	int rc = 0;
 	if (!b)
 		return;
 	if (b->joined) {
 		bool committed = false;
 		uint64_t us = 0;
-		int rc = c->store.batch_end(c->store.ud, &committed, &us);
+		rc = c->store.batch_end(c->store.ud, &committed, &us);
 		b->joined = false;
 		if (committed)
 			metrics_commit_latency(c, us);
@@ -249,11 +345,14 @@ flush_round(struct core *c)
 			 * commands are re-published, so nothing is lost
 			 * for good. */
 			c->stats.store_errors++;
-			log_error("core.commit_failed", "changes=%zu rc=%s",
-				  b->nnotes, err_str(rc));
+			log_error("core.commit_failed",
+				  "changes=%zu jobs=%zu rc=%s", b->nnotes,
+				  b->ncreated, err_str(rc));
 			b->nnotes = 0;
 		}
 	}
+	if (b->ncreated > 0)
+		created_done(c, b, rc);
 	for (size_t i = 0; i < b->nnotes; i++)
 		core_notify_change(
 		    c, b->notes[i].exec[0] ? b->notes[i].exec : NULL,
@@ -290,6 +389,9 @@ window_fini(struct core *c)
 {
 	if (!c->batch)
 		return;
+	for (size_t i = 0; i < c->batch->ncreated; i++)
+		created_free(&c->batch->created[i]);
+	free(c->batch->created);
 	free(c->batch->notes);
 	free(c->batch->devs);
 	free(c->batch->watch);

@@ -11,9 +11,24 @@
 
 #include "core.h"
 
-/* Writes from here on join the pass's group commit (until leave). */
-void window_join(struct core *c);
+/* Writes from here on join the pass's group commit (until leave);
+ * false when they cannot (the store has no group commit, or memory ran
+ * out), and then each write commits on its own. */
+bool window_join(struct core *c);
 void window_leave(struct core *c);
+/* A job whose creation joined the group commit: after the commit its n
+ * executions (taken over; those with a payload built are published) go
+ * out, and its creator is told through the observer with the job's id, no
+ * execution and state QUEUED, whether the commit held or not (then the
+ * job does not exist). Negative when it could not be noted: the caller
+ * then commits at once (core_flush) and publishes itself. */
+int window_job_created(struct core *c, const char *job, struct exec_rec *execs,
+		       size_t n);
+/* Whether the job's creation waits for the pass's commit. */
+bool window_job_pending(const struct core *c, const char *job);
+/* The store's error when the commit of a recent creation failed (the
+ * last 64 are remembered), else 0. */
+int window_job_failed(const struct core *c, const char *job);
 /* An applied change of execution e to `to`: told after the commit. A
  * terminal one also frees a place in its device's window. */
 void window_note(struct core *c, const struct exec_rec *e,

@@ -113,6 +113,8 @@ job_create(void *ud, const struct job_rec *job, const struct exec_rec *execs,
 	}
 	if (fake_store_job(fs, job->id))
 		return -ERR_CONFLICT;
+	if (fs->batch_on)
+		fs->batch_written = true;
 	fs->jobs = realloc(fs->jobs, (fs->njobs + 1) * sizeof *fs->jobs);
 	job_copy(&fs->jobs[fs->njobs++], job);
 	fs->execs = realloc(fs->execs, (fs->nexecs + n) * sizeof *fs->execs);
@@ -500,12 +502,40 @@ check(void *ud)
 	return 0;
 }
 
+static int
+batch(void *ud, bool on)
+{
+	struct fake_store *fs = ud;
+	if (!fs->group_commit)
+		return -ERR_UNAVAILABLE;
+	fs->batch_on = on;
+	return 0;
+}
+
+static int
+batch_end(void *ud, bool *committed, uint64_t *commit_us)
+{
+	struct fake_store *fs = ud;
+	int rc = fs->fail_batch_end;
+
+	fs->fail_batch_end = 0;
+	fs->batch_on = false;
+	*committed = rc == 0 && fs->batch_written;
+	*commit_us = 0;
+	if (*committed)
+		fs->batch_ends++;
+	fs->batch_written = false;
+	return rc;
+}
+
 void
 fake_store_port(struct fake_store *fs, struct store_port *out)
 {
 	*out = (struct store_port){
 	    .ud = fs,
 	    .job_create = job_create,
+	    .batch = batch,
+	    .batch_end = batch_end,
 	    .job_get = job_get,
 	    .job_executions = job_executions,
 	    .exec_get = exec_get,

@@ -25,6 +25,13 @@ struct fake_store {
 	int conflict_once;     /* exec_change answers -ERR_CONFLICT once */
 	unsigned exec_changes; /* successful state changes */
 	unsigned set_commands_calls; /* exec_set_commands calls (commits) */
+	/* Group commit: refused unless group_commit is set; writes apply at
+	 * once all the same (there is nothing to roll back here). */
+	bool group_commit;
+	unsigned batch_ends; /* batch_end calls that committed something */
+	int fail_batch_end;  /* the next batch_end returns this */
+	bool batch_written;  /* a write came while batch was on */
+	bool batch_on;
 };
 
 void fake_store_init(struct fake_store *fs);

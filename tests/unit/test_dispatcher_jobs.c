@@ -21,6 +21,7 @@
 #include "core.h"
 #include "jobs.h"
 #include "test_dispatcher_fakes.h"
+#include "window.h"
 #include "test_schema_files.h"
 
 #define T0 1763700000000ull
@@ -470,6 +471,98 @@ test_first_payload_stored_with_the_job(void **state)
 	assert_int_equal(f->bus.n, 1);
 }
 
+/* What the core told its observer. */
+struct told {
+	char job[CMDBUS_ID_BUF];
+	bool exec;
+	enum cmdbus_state state;
+	unsigned n;
+};
+
+static void
+on_told(void *ud, const char *exec_id, const char *job_id,
+	enum cmdbus_state state)
+{
+	struct told *t = ud;
+	t->n++;
+	t->exec = exec_id != NULL;
+	snprintf(t->job, sizeof t->job, "%s", job_id ? job_id : "");
+	t->state = state;
+}
+
+static int
+submit_grouped(struct fx *f, const char *body, char id[CMDBUS_ID_BUF])
+{
+	struct cmdbus_job_request req;
+	struct cmdbus_diag d;
+	bool existed = false;
+
+	int rc = cmdbus_job_request_decode(body, strlen(body), &req, &d);
+	if (rc == 0)
+		rc = jobs_submit_grouped(&f->core, &req, id, &existed, &d);
+	cmdbus_job_request_fini(&req);
+	return rc;
+}
+
+static void
+test_grouped_jobs_one_commit_then_publish(void **state)
+{
+	struct fx *f = *state;
+	struct told t = {.n = 0};
+	char a[CMDBUS_ID_BUF], b[CMDBUS_ID_BUF];
+	const char *body =
+	    "{\"target\":{\"devices\":[\"dev-1\"]},\"action\":\"ping\"}";
+
+	f->fs.group_commit = true;
+	core_set_observer(&f->core, on_told, &t);
+	assert_int_equal(submit_grouped(f, body, a), 0);
+	assert_int_equal(submit_grouped(f, body, b), 0);
+	/* Stored with their payloads, but nothing goes out and nobody is
+	 * told before the pass's commit. */
+	assert_true(window_job_pending(&f->core, a));
+	assert_true(window_job_pending(&f->core, b));
+	assert_int_equal(f->fs.njobs, 2);
+	assert_non_null(f->fs.execs[0].command);
+	assert_int_equal(f->bus.n, 0);
+	assert_int_equal(t.n, 0);
+
+	core_flush(&f->core);
+	assert_int_equal(f->fs.batch_ends, 1);
+	assert_int_equal(f->bus.n, 2);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.job, b);
+	assert_false(t.exec);
+	assert_int_equal(t.state, CMDBUS_STATE_QUEUED);
+	assert_false(window_job_pending(&f->core, a));
+	assert_false(window_job_pending(&f->core, b));
+	assert_int_equal(window_job_failed(&f->core, a), 0);
+}
+
+static void
+test_grouped_job_commit_failure_sends_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct told t = {.n = 0};
+	char a[CMDBUS_ID_BUF];
+
+	f->fs.group_commit = true;
+	core_set_observer(&f->core, on_told, &t);
+	assert_int_equal(submit_grouped(f,
+					"{\"target\":{\"devices\":[\"dev-1\"]},"
+					"\"action\":\"ping\"}",
+					a),
+			 0);
+	f->fs.fail_batch_end = -ERR_UNAVAILABLE;
+	core_flush(&f->core);
+	/* Its creator is told (and finds no job); nothing was published. */
+	assert_int_equal(f->bus.n, 0);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.job, a);
+	assert_false(window_job_pending(&f->core, a));
+	/* Its creator answers with the store's error. */
+	assert_int_equal(window_job_failed(&f->core, a), -ERR_UNAVAILABLE);
+}
+
 static void
 test_command_store_failure_sends_nothing(void **state)
 {
@@ -608,6 +701,10 @@ main(void)
 		test_puback_after_report_changes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_first_payload_stored_with_the_job, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_grouped_jobs_one_commit_then_publish, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_grouped_job_commit_failure_sends_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_command_store_failure_sends_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_never_sent_past_exp_is_expired,

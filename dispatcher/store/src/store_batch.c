@@ -13,7 +13,13 @@
 #include "common/log.h"
 #include "cmdbus/rest.h"
 
-enum join_kind { JOIN_NONE, JOIN_AUTOCOMMIT, JOIN_OWN_TX, JOIN_SAVEPOINT };
+enum join_kind {
+	JOIN_NONE,
+	JOIN_AUTOCOMMIT,
+	JOIN_OWN_TX,
+	JOIN_SAVEPOINT,
+	JOIN_BARE
+};
 
 static uint64_t
 mono_us(void)
@@ -88,6 +94,38 @@ store_batch_flush(struct store *s)
 	return rc;
 }
 
+/* Opens the batch transaction unless it is open; marks it durable. */
+static int
+batch_open(struct store *s, enum sync_level level)
+{
+	int rc;
+
+	if (!batch_alive(s)) {
+		if ((rc = store_set_sync(s, SYNC_NORMAL)) < 0)
+			return rc;
+		store_stmt(s, S_BEGIN);
+		if ((rc = store_run(s, S_BEGIN, "batch_begin")) < 0)
+			return rc;
+		s->batch_open = true;
+		s->batch_full = false;
+	}
+	if (level == SYNC_FULL)
+		s->batch_full = true;
+	return 0;
+}
+
+int
+store_tx_join_one(struct store *s, enum sync_level level)
+{
+	if (!s->batch_on)
+		return store_tx_join(s, level);
+	/* A statement that fails undoes its own changes and no more, so a
+	 * single statement needs no savepoint of its own. */
+	int rc = batch_open(s, level);
+	s->join_kind = rc == 0 ? JOIN_BARE : JOIN_NONE;
+	return rc;
+}
+
 int
 store_tx_join(struct store *s, enum sync_level level)
 {
@@ -106,17 +144,8 @@ store_tx_join(struct store *s, enum sync_level level)
 		s->join_kind = rc == 0 ? JOIN_OWN_TX : JOIN_NONE;
 		return rc;
 	}
-	if (!batch_alive(s)) {
-		if ((rc = store_set_sync(s, SYNC_NORMAL)) < 0)
-			return rc;
-		store_stmt(s, S_BEGIN);
-		if ((rc = store_run(s, S_BEGIN, "batch_begin")) < 0)
-			return rc;
-		s->batch_open = true;
-		s->batch_full = false;
-	}
-	if (level == SYNC_FULL)
-		s->batch_full = true;
+	if ((rc = batch_open(s, level)) < 0)
+		return rc;
 	store_stmt(s, S_SAVEPOINT);
 	rc = store_run(s, S_SAVEPOINT, "savepoint");
 	s->join_kind = rc == 0 ? JOIN_SAVEPOINT : JOIN_NONE;
@@ -132,6 +161,12 @@ store_tx_leave(struct store *s, int rc)
 	switch (k) {
 	case JOIN_OWN_TX:
 		return store_tx_end(s, rc);
+	case JOIN_BARE:
+		if (!batch_alive(s)) {
+			s->batch_rc = rc < 0 ? rc : s->batch_rc;
+			return rc < 0 ? rc : s->batch_rc;
+		}
+		return rc;
 	case JOIN_SAVEPOINT: {
 		if (!batch_alive(s)) {
 			/* Rolled back with everything before it. */

@@ -15,7 +15,7 @@ int
 store_device_put(void *ud, const struct device_rec *d)
 {
 	struct store *s = ud;
-	int rc = store_tx_join(s, SYNC_NORMAL);
+	int rc = store_tx_join_one(s, SYNC_NORMAL);
 	if (rc < 0)
 		return rc;
 	sqlite3_stmt *st = store_stmt(s, S_DEVICE_PUT);

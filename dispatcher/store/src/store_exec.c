@@ -19,7 +19,8 @@ store_job_create(void *ud, const struct job_rec *job,
 {
 	struct store *s = ud;
 	sqlite3_stmt *st;
-	int rc = store_tx_begin(s, SYNC_FULL);
+	/* Its own transaction, or a savepoint in the group commit. */
+	int rc = store_tx_join(s, SYNC_FULL);
 	if (rc < 0)
 		return rc;
 
@@ -68,7 +69,7 @@ store_job_create(void *ud, const struct job_rec *job,
 		store_bind_u64(st, 14, e->command ? e->iat : 0);
 		rc = store_run(s, S_EXEC_INSERT, "exec_insert");
 	}
-	return store_tx_end(s, rc);
+	return store_tx_leave(s, rc);
 }
 
 int
@@ -233,8 +234,11 @@ store_exec_change(void *ud, const struct exec_change *chg)
 	struct store *s = ud;
 	bool terminal = cmdbus_state_is_terminal(chg->to);
 	/* An end is durable before anyone is told of it; progress on the
-	 * way there need not be (see batch_commit). */
-	int rc = store_tx_join(s, terminal ? SYNC_FULL : SYNC_NORMAL);
+	 * way there need not be (see batch_commit), and is one statement
+	 * (an end also completes the job, in the same savepoint). */
+	int rc = terminal && chg->complete_job
+		     ? store_tx_join(s, SYNC_FULL)
+		     : store_tx_join_one(s, terminal ? SYNC_FULL : SYNC_NORMAL);
 	if (rc < 0)
 		return rc;
 
@@ -268,7 +272,7 @@ store_exec_late_result(void *ud, const char *id, uint64_t at)
 {
 	struct store *s = ud;
 	(void)at;
-	int rc = store_tx_join(s, SYNC_NORMAL);
+	int rc = store_tx_join_one(s, SYNC_NORMAL);
 	if (rc < 0)
 		return rc;
 	sqlite3_stmt *st = store_stmt(s, S_EXEC_LATE);

@@ -18,7 +18,7 @@ store_output_put(void *ud, const char *exec, bool is_stderr, uint64_t seq,
 	if (len > STORE_OUTPUT_CAP)
 		return 0;
 	/* A chunk lost to a power cut is in the result anyway. */
-	int rc = store_tx_join(s, SYNC_NORMAL);
+	int rc = store_tx_join_one(s, SYNC_NORMAL);
 	if (rc < 0)
 		return rc;
 	sqlite3_stmt *st = store_stmt(s, S_OUTPUT_PUT);

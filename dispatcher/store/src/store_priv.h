@@ -99,6 +99,9 @@ int store_tx_end(struct store *s, int rc);
  * open batch (opened here when needed) as a savepoint, or, when the
  * batch is off, a transaction of its own at `level`. */
 int store_tx_join(struct store *s, enum sync_level level);
+/* Like store_tx_join, for a write of one statement: inside the batch it
+ * takes no savepoint. */
+int store_tx_join_one(struct store *s, enum sync_level level);
 /* Ends what store_tx_join began, like store_tx_end. */
 int store_tx_leave(struct store *s, int rc);
 /* Commits the open batch, if any, before a write of its own. */
