@@ -207,6 +207,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EXEC_SET_COMMAND] =
 	"UPDATE executions SET command = ?2, cmd_sha256 = ?3, iat = ?4"
 	" WHERE id = ?1 AND command IS NULL",
+    /* Hot statements probe one state at a time: an IN list of more than
+     * two values makes SQLite build a temporary b-tree at each run. The
+     * state machine's rule that a terminal state never changes is kept
+     * by store_exec_change, which refuses a terminal `from`. */
     [S_EXEC_CHANGE] =
 	"UPDATE executions SET state = ?3, updated_at = ?4,"
 	" published_at = CASE WHEN published_at = 0 AND ?5"
@@ -216,15 +220,19 @@ static const char *const stmt_sql[S_COUNT] = {
 	" result = COALESCE(?8, result),"
 	" error_code = COALESCE(?9, error_code),"
 	" error_message = COALESCE(?10, error_message)"
-	" WHERE id = ?1 AND state = ?2 AND state IN " UNFINISHED,
+	" WHERE id = ?1 AND state = ?2",
     [S_EXEC_STATE] = "SELECT state FROM executions WHERE id = ?1",
     [S_JOB_COMPLETE] =
 	"UPDATE jobs SET state = " JOB_END_STATE ", finished_at = ?2"
 	" WHERE id = (SELECT job FROM executions WHERE id = ?1)"
 	" AND state = 'RUNNING'"
 	" AND (ro_batch = 0 OR canceled_at > 0 OR aborted_at > 0)"
-	" AND NOT EXISTS (SELECT 1 FROM"
-	" executions x WHERE x.job = jobs.id AND x.state IN " UNFINISHED ")",
+	" AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.job = jobs.id"
+	" AND x.state = 'QUEUED') AND NOT EXISTS (SELECT 1 FROM executions x"
+	" WHERE x.job = jobs.id AND x.state = 'PUBLISHED') AND NOT EXISTS"
+	" (SELECT 1 FROM executions x WHERE x.job = jobs.id"
+	" AND x.state = 'DELIVERED') AND NOT EXISTS (SELECT 1 FROM"
+	" executions x WHERE x.job = jobs.id AND x.state = 'RUNNING')",
     [S_EXEC_LATE] = "UPDATE executions SET late_results = late_results + 1"
 		    " WHERE id = ?1",
     [S_DEVICE_PUT] =

@@ -233,6 +233,10 @@ store_exec_change(void *ud, const struct exec_change *chg)
 {
 	struct store *s = ud;
 	bool terminal = cmdbus_state_is_terminal(chg->to);
+
+	/* A terminal state never changes. */
+	if (cmdbus_state_is_terminal(chg->from))
+		return store_cas_miss(s, chg->id);
 	/* An end is durable before anyone is told of it; progress on the
 	 * way there need not be (see batch_commit), and is one statement
 	 * (an end also completes the job, in the same savepoint). */
@@ -254,8 +258,6 @@ store_exec_change(void *ud, const struct exec_change *chg)
 	store_bind_text(st, 9, chg->error_code);
 	store_bind_text(st, 10, chg->error_message);
 	rc = store_run(s, S_EXEC_CHANGE, "exec_change");
-	/* A terminal state never changes: the statement matches only
-	 * unfinished rows, whatever `from` says. */
 	if (rc == 0 && sqlite3_changes(s->db) != 1)
 		rc = store_cas_miss(s, chg->id);
 	if (rc == 0 && terminal && chg->complete_job) {
