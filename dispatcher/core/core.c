@@ -10,6 +10,7 @@
 #include "cmdbus/topic.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "progress.h"
 #include "rollout.h"
 #include "window.h"
 
@@ -51,6 +52,7 @@ void
 core_fini(struct core *c)
 {
 	metrics_fini(c);
+	progress_fini(c);
 	window_fini(c);
 	rollout_fini(c);
 	if (c->pending) {

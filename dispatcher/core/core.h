@@ -89,6 +89,7 @@ struct core {
 	void *observer_ud;
 	struct metrics *metrics;   /* metrics.c; NULL until first use */
 	struct core_batch *batch;  /* window.c: the pass's group commit */
+	struct progress_tab *progress; /* progress.c: pending progress */
 	struct rollouts *rollouts; /* rollout.c: the running rollouts */
 	uint64_t last_sweep;	   /* time of the previous sweep, 0: none */
 };

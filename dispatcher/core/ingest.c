@@ -20,6 +20,7 @@
 #include "cmdbus/topic.h"
 #include "devkeys.h"
 #include "lifecycle.h"
+#include "progress.h"
 #include "window.h"
 
 #define CAS_TRIES 3 /* a compare-and-set lost is retried on fresh state */
@@ -116,6 +117,8 @@ on_report(struct core *c, const char *topic, const char *topic_device,
 		if (load_checked(c, topic, topic_device, r->id, r->device,
 				 r->cmd_sha256, &e) != 0)
 			return;
+		enum cmdbus_state stored = e.state;
+		progress_view(c, &e);
 		enum lc_verdict v = lifecycle_decide(e.state, next);
 		if (v != LC_APPLY) {
 			c->stats.duplicates++;
@@ -126,12 +129,25 @@ on_report(struct core *c, const char *topic, const char *topic_device,
 			exec_rec_fini(&e);
 			return;
 		}
+		uint64_t now = clock_now_ms(c->clock);
+		/* Kept for the pass's end: the result often comes in the
+		 * same pass and is written with it. */
+		if (progress_note(c, &e, stored, next, now, true, r->boot_id) ==
+		    0) {
+			window_note(c, &e, next);
+			log_info("exec.report",
+				 "exec=%s job=%s device=%s state=%s", e.id,
+				 e.job, e.device, cmdbus_state_name(next));
+			exec_rec_fini(&e);
+			return;
+		}
 		struct exec_change chg = {
 		    .id = e.id,
-		    .from = e.state,
+		    .from = stored,
 		    .to = next,
-		    .at = clock_now_ms(c->clock),
+		    .at = now,
 		    .published = true,
+		    .published_at = e.published_at,
 		    .boot_id = r->boot_id,
 		};
 		if (!apply_change(c, &e, &chg, "exec.report", "report"))
@@ -148,6 +164,8 @@ on_result(struct core *c, const char *topic, const char *topic_device,
 		if (load_checked(c, topic, topic_device, r->id, r->device,
 				 r->cmd_sha256, &e) != 0)
 			return;
+		enum cmdbus_state stored = e.state;
+		progress_view(c, &e);
 		uint64_t now = clock_now_ms(c->clock);
 		enum lc_verdict v = lifecycle_decide(e.state, r->state);
 		if (v == LC_LATE) {
@@ -170,12 +188,15 @@ on_result(struct core *c, const char *topic, const char *topic_device,
 			exec_rec_fini(&e);
 			return;
 		}
+		/* Written from the stored state, with the pass's progress
+		 * folded in: one write for the whole way. */
 		struct exec_change chg = {
 		    .id = e.id,
-		    .from = e.state,
+		    .from = stored,
 		    .to = r->state,
 		    .at = now,
 		    .published = true,
+		    .published_at = e.published_at,
 		    .boot_id = r->boot_id,
 		    .result = payload,
 		    .error_code = r->has_error ? r->error_code : NULL,
@@ -184,8 +205,12 @@ on_result(struct core *c, const char *topic, const char *topic_device,
 					 : NULL,
 		    .complete_job = true,
 		};
-		if (!apply_change(c, &e, &chg, "exec.finished", "result"))
+		char id[CMDBUS_ID_BUF];
+		memcpy(id, e.id, sizeof id);
+		if (!apply_change(c, &e, &chg, "exec.finished", "result")) {
+			progress_drop(c, id);
 			return;
+		}
 	}
 }
 

@@ -14,6 +14,7 @@
 #include "cmdbus/msg.h"
 #include "cmdbus/topic.h"
 #include "lifecycle.h"
+#include "progress.h"
 #include "window.h"
 
 /* Loads the job of an execution, keeping the last one: executions come
@@ -168,8 +169,10 @@ struct dev_cache {
 	size_t n, cap;
 };
 
+/* The slot of a device, read from the store at its first use; its boot
+ * is read only when `boot` (a re-send needs it, a first send not). */
 static struct dev_slot *
-dev_for(struct core *c, struct dev_cache *dc, const char *device)
+dev_for(struct core *c, struct dev_cache *dc, const char *device, bool boot)
 {
 	for (size_t i = 0; i < dc->n; i++)
 		if (strcmp(dc->v[i].id, device) == 0)
@@ -187,10 +190,17 @@ dev_for(struct core *c, struct dev_cache *dc, const char *device)
 	memcpy(d->id, device, sizeof d->id);
 	struct device_rec dr;
 	memset(&dr, 0, sizeof dr);
-	if (c->store.device_get &&
+	if (boot && c->store.device_get &&
 	    c->store.device_get(c->store.ud, device, &dr) == 0) {
 		memcpy(d->boot_id, dr.boot_id, sizeof d->boot_id);
 		device_rec_fini(&dr);
+	}
+	uint64_t inflight = 0;
+	if (c->store.exec_device_inflight) {
+		if (c->store.exec_device_inflight(c->store.ud, device,
+						  &inflight) == 0)
+			d->inflight = (size_t)inflight;
+		return d;
 	}
 	/* The sent ones are the oldest (waiting ones go out in order), so
 	 * the first `window` unfinished hold all of them that count. */
@@ -252,8 +262,9 @@ outbox_build(struct core *c, struct exec_rec *execs, size_t n,
 				expire_unsent(c, e, now);
 			continue;
 		}
-		struct dev_slot *d =
-		    c->cfg.outbox_window ? dev_for(c, &dc, e->device) : NULL;
+		struct dev_slot *d = c->cfg.outbox_window
+					 ? dev_for(c, &dc, e->device, resend)
+					 : NULL;
 		if (e->command) {
 			go[i] = resend && resend_ok(e, d);
 			continue;
@@ -464,16 +475,22 @@ outbox_acked(struct core *c, int mid, bool ok)
 		free(id);
 		return;
 	}
+	uint64_t now = clock_now_ms(c->clock);
 	struct exec_change chg = {
 	    .id = id,
 	    .from = CMDBUS_STATE_QUEUED,
 	    .to = CMDBUS_STATE_PUBLISHED,
-	    .at = clock_now_ms(c->clock),
+	    .at = now,
 	    .published = true,
 	};
-	window_join(c);
-	int rc = c->store.exec_change(c->store.ud, &chg);
-	window_leave(c);
+	/* Kept for the pass's end when it can be: a report on it may come
+	 * in the same pass and be written with it. */
+	int rc = progress_published(c, id, now);
+	if (rc < 0) {
+		window_join(c);
+		rc = c->store.exec_change(c->store.ud, &chg);
+		window_leave(c);
+	}
 	if (rc == 0) {
 		struct exec_rec e;
 		memset(&e, 0, sizeof e);

@@ -158,8 +158,11 @@ struct exec_change {
 	enum cmdbus_state from, to;
 	uint64_t at;	     /* becomes updated_at; finished_at when `to` is
 				terminal */
-	bool published;	     /* it went out: published_at becomes `at` when it
-				is still 0 (a report may beat the PUBACK) */
+	bool published;	     /* it went out: published_at becomes
+				published_at below (or `at` when that is 0)
+				when it is still 0 (a report may beat the
+				PUBACK) */
+	uint64_t published_at;
 	const char *boot_id; /* or NULL: unchanged */
 	const char *result;  /* result payload, or NULL: unchanged */
 	const char *error_code;	   /* or NULL: unchanged */
@@ -232,6 +235,10 @@ struct store_port {
 	/* A device's unfinished executions, oldest first, at most limit. */
 	int (*exec_device_unfinished)(void *ud, const char *device,
 				      size_t limit, struct exec_list *out);
+	/* How many of those were sent (have a payload): the device's place
+	 * in its window. Optional (NULL: counted from the list above). */
+	int (*exec_device_inflight)(void *ud, const char *device,
+				    uint64_t *n);
 	/* Removes at most `limit` finished executions created before
 	 * `before`, then at most `limit` finished jobs created before it
 	 * that have no execution left; says how many of each went. */

@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "outbox.h"
+#include "progress.h"
 #include "rollout.h"
 #include "window.h"
 
@@ -223,6 +224,8 @@ core_sweep(struct core *c)
 	struct exec_list l = {0};
 
 	c->last_sweep = now;
+	/* Decided on what the store holds, pending progress included. */
+	progress_flush(c);
 	int rc = c->store.exec_unfinished(c->store.ud, &l);
 	if (rc < 0) {
 		log_warn("sweep.failed", "rc=%s", err_str(rc));

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "progress.h"
 #include "rollout.h"
 
 struct core_note {
@@ -329,9 +330,12 @@ window_watch_done(struct core *c, uint64_t now)
 static void
 flush_round(struct core *c)
 {
-	struct core_batch *b = c->batch;
+	struct core_batch *b;
 	int rc = 0;
-	if (!b)
+
+	/* The pass's pending progress goes into its commit. */
+	progress_flush(c);
+	if (!(b = c->batch))
 		return;
 	if (b->joined) {
 		bool committed = false;

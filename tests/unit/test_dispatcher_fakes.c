@@ -231,10 +231,13 @@ exec_change(void *ud, const struct exec_change *chg)
 	}
 	if (e->state != chg->from || cmdbus_state_is_terminal(e->state))
 		return -ERR_CONFLICT;
+	if (fs->batch_on)
+		fs->batch_written = true;
 	e->state = chg->to;
 	e->updated_at = chg->at;
 	if (chg->published && e->published_at == 0)
-		e->published_at = chg->at;
+		e->published_at =
+		    chg->published_at ? chg->published_at : chg->at;
 	if (cmdbus_state_is_terminal(chg->to))
 		e->finished_at = chg->at;
 	if (chg->boot_id)

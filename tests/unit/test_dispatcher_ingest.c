@@ -469,6 +469,100 @@ test_offline_for_unknown_device_recorded(void **state)
 	assert_string_equal(d->boot_id, BOOT);
 }
 
+/* ---- progress coalescing, with a group commit ---- */
+
+static void
+test_progress_written_with_the_end(void **state)
+{
+	struct fx *f = *state;
+	struct exec_rec *e = fake_store_exec(&f->fs, f->ex1);
+	unsigned before = f->fs.exec_changes;
+
+	f->fs.group_commit = true;
+	core_bus_published(&f->core, f->bus.msgs[0].mid, true);
+	clock_fake_advance(&f->clk, 5);
+	report(f, "dev-1", f->ex1, "dev-1", "ACCEPTED", f->sha1);
+	report(f, "dev-1", f->ex1, "dev-1", "RUNNING", f->sha1);
+	/* Kept for the pass's end: nothing written yet. */
+	assert_int_equal(f->fs.exec_changes, before);
+	assert_int_equal(e->state, CMDBUS_STATE_QUEUED);
+	/* A duplicate of an earlier report is judged on the pending state:
+	 * it changes nothing. */
+	report(f, "dev-1", f->ex1, "dev-1", "ACCEPTED", f->sha1);
+	assert_int_equal(f->core.stats.duplicates, 1);
+
+	clock_fake_advance(&f->clk, 5);
+	result(f, "dev-1", f->ex1, "dev-1", "SUCCEEDED", f->sha1);
+	/* One write for the whole way, from the stored state, with the
+	 * PUBACK's time as published_at and the reporting boot. */
+	assert_int_equal(f->fs.exec_changes, before + 1);
+	assert_int_equal(e->state, CMDBUS_STATE_SUCCEEDED);
+	assert_int_equal(e->published_at, T0 + 1000);
+	assert_string_equal(e->boot_id, BOOT);
+	assert_int_equal(f->fs.jobs[0].state, CMDBUS_JOB_RUNNING);
+	core_flush(&f->core);
+	assert_int_equal(f->fs.exec_changes, before + 1);
+}
+
+static void
+test_progress_written_at_the_pass_end(void **state)
+{
+	struct fx *f = *state;
+	struct exec_rec *e = fake_store_exec(&f->fs, f->ex1);
+	unsigned before = f->fs.exec_changes;
+
+	f->fs.group_commit = true;
+	report(f, "dev-1", f->ex1, "dev-1", "ACCEPTED", f->sha1);
+	report(f, "dev-1", f->ex1, "dev-1", "RUNNING", f->sha1);
+	assert_int_equal(e->state, CMDBUS_STATE_QUEUED);
+	core_flush(&f->core);
+	/* The last state only, in the pass's commit. */
+	assert_int_equal(f->fs.exec_changes, before + 1);
+	assert_int_equal(f->fs.batch_ends, 1);
+	assert_int_equal(e->state, CMDBUS_STATE_RUNNING);
+	assert_int_equal(e->published_at, T0 + 1000);
+	assert_string_equal(e->boot_id, BOOT);
+	/* Nothing is left pending for the next pass. */
+	core_flush(&f->core);
+	assert_int_equal(f->fs.exec_changes, before + 1);
+}
+
+static void
+test_progress_loses_to_an_end_made_meanwhile(void **state)
+{
+	struct fx *f = *state;
+	struct exec_rec *e = fake_store_exec(&f->fs, f->ex1);
+
+	f->fs.group_commit = true;
+	report(f, "dev-1", f->ex1, "dev-1", "RUNNING", f->sha1);
+	/* Someone else (a cancel, the sweep) ends it in the store. */
+	e->state = CMDBUS_STATE_CANCELED;
+	core_flush(&f->core);
+	assert_int_equal(e->state, CMDBUS_STATE_CANCELED);
+	assert_int_equal(f->core.stats.store_errors, 0);
+}
+
+static void
+test_puback_assumed_queued_is_corrected(void **state)
+{
+	struct fx *f = *state;
+	struct exec_rec *e = fake_store_exec(&f->fs, f->ex1);
+
+	/* The store already holds RUNNING (a re-publish's PUBACK). */
+	e->state = CMDBUS_STATE_RUNNING;
+	f->fs.group_commit = true;
+	core_bus_published(&f->core, f->bus.msgs[0].mid, true);
+	/* The pending PUBLISHED assumed QUEUED: a report read through it
+	 * sees RUNNING, so a late ACCEPTED changes nothing... */
+	report(f, "dev-1", f->ex1, "dev-1", "ACCEPTED", f->sha1);
+	assert_int_equal(f->core.stats.duplicates, 1);
+	core_flush(&f->core);
+	assert_int_equal(e->state, CMDBUS_STATE_RUNNING);
+	/* ...and the result is written from RUNNING. */
+	result(f, "dev-1", f->ex1, "dev-1", "SUCCEEDED", f->sha1);
+	assert_int_equal(e->state, CMDBUS_STATE_SUCCEEDED);
+}
+
 int
 main(void)
 {
@@ -485,6 +579,10 @@ main(void)
 	    T(test_store_error_counted),
 	    T(test_status_presence),
 	    T(test_offline_for_unknown_device_recorded),
+	    T(test_progress_written_with_the_end),
+	    T(test_progress_written_at_the_pass_end),
+	    T(test_progress_loses_to_an_end_made_meanwhile),
+	    T(test_puback_assumed_queued_is_corrected),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,6 +170,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EXEC_DEVICE_UNFINISHED] =
 	EXEC_COLUMNS "WHERE e.device = ?1 AND e.state IN " UNFINISHED
 		     " AND e.held = 0 ORDER BY e.created_at, e.id LIMIT ?2",
+    /* The same rows through the same partial index, only counted. */
+    [S_EXEC_DEVICE_INFLIGHT] =
+	"SELECT count(*) FROM executions WHERE device = ?1 AND state "
+	"IN " UNFINISHED " AND held = 0 AND command IS NOT NULL",
     /* Retention walks executions_state (state, created_at) and
      * jobs_created, so that each batch reads only what it deletes. */
     [S_PRUNE_EXECS] =
@@ -213,8 +217,8 @@ static const char *const stmt_sql[S_COUNT] = {
      * by store_exec_change, which refuses a terminal `from`. */
     [S_EXEC_CHANGE] =
 	"UPDATE executions SET state = ?3, updated_at = ?4,"
-	" published_at = CASE WHEN published_at = 0 AND ?5"
-	" THEN ?4 ELSE published_at END,"
+	" published_at = CASE WHEN published_at = 0 THEN ?5"
+	" ELSE published_at END,"
 	" finished_at = CASE WHEN ?6 THEN ?4 ELSE finished_at END,"
 	" boot_id = COALESCE(?7, boot_id),"
 	" result = COALESCE(?8, result),"
@@ -587,6 +591,7 @@ store_port(struct store *s, struct store_port *out)
 	    .batch = store_batch,
 	    .batch_end = store_batch_end,
 	    .exec_device_unfinished = store_exec_device_unfinished,
+	    .exec_device_inflight = store_exec_device_inflight,
 	    .prune = store_prune,
 	    .counts = store_counts,
 	    .job_list = store_job_list,

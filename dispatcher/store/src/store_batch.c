@@ -222,6 +222,19 @@ store_batch_end(void *ud, bool *committed, uint64_t *commit_us)
 }
 
 int
+store_exec_device_inflight(void *ud, const char *device, uint64_t *n)
+{
+	struct store *s = ud;
+	sqlite3_stmt *st = store_stmt(s, S_EXEC_DEVICE_INFLIGHT);
+
+	store_bind_text(st, 1, device);
+	int rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : store_fail(s, "exec_device_inflight", rc);
+}
+
+int
 store_exec_device_unfinished(void *ud, const char *device, size_t limit,
 			     struct exec_list *out)
 {

@@ -251,7 +251,10 @@ store_exec_change(void *ud, const struct exec_change *chg)
 	store_bind_text(st, 2, cmdbus_state_name(chg->from));
 	store_bind_text(st, 3, cmdbus_state_name(chg->to));
 	store_bind_u64(st, 4, chg->at);
-	sqlite3_bind_int(st, 5, chg->published ? 1 : 0);
+	store_bind_u64(st, 5,
+		       !chg->published	   ? 0
+		       : chg->published_at ? chg->published_at
+					   : chg->at);
 	sqlite3_bind_int(st, 6, terminal ? 1 : 0);
 	store_bind_text(st, 7, chg->boot_id);
 	store_bind_text(st, 8, chg->result);
