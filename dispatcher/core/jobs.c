@@ -240,6 +240,9 @@ make_executions(struct core *c, const struct job_rec *job,
 	return 0;
 }
 
+/* Executions of a job that may join the pass's group commit at most. */
+#define JOBS_GROUP_MAX 64
+
 static int
 submit(struct core *c, const struct cmdbus_job_request *req, bool grouped,
        char job_id[CMDBUS_ID_BUF], bool *existed, struct cmdbus_diag *diag)
@@ -316,8 +319,10 @@ submit(struct core *c, const struct cmdbus_job_request *req, bool grouped,
 		prepared = outbox_prepare(c, execs, n, &job, now);
 
 	/* Grouped, the job joins the pass's group commit: one flush for
-	 * every job created in the pass. */
-	grouped = grouped && window_join(c);
+	 * every job created in the pass. A large job commits on its own: in
+	 * the group commit it would take a savepoint, whose journal keeps in
+	 * memory the old content of every page its rows touch. */
+	grouped = grouped && n <= JOBS_GROUP_MAX && window_join(c);
 	rc = c->store.job_create(c->store.ud, &job, execs, n);
 	if (grouped)
 		window_leave(c);

@@ -32,7 +32,9 @@ int jobs_submit(struct core *c, const struct cmdbus_job_request *req,
 		struct cmdbus_diag *diag);
 
 /* Like jobs_submit, but the new job joins the loop pass's group commit
- * (when the store has one) and its commands go out after that commit:
+ * (when the store has one and the job has at most 64 executions; a
+ * larger one commits on its own) and its commands go out after that
+ * commit:
  * window_job_pending(c, *job_id) is then true until the commit, and the
  * creator is told of its end through the core's observer (window.h).
  * Nothing may be answered for the job before. */

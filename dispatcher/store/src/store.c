@@ -721,7 +721,7 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	rc = sqlite3_exec(s->db,
 			  "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
-			  " PRAGMA synchronous=FULL; PRAGMA cache_size=-16384;"
+			  " PRAGMA synchronous=FULL;"
 			  " PRAGMA temp_store=MEMORY;",
 			  NULL, NULL, &msg);
 	/* journal_mode answers with the mode in force: "wal", or "memory"
