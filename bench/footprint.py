@@ -222,8 +222,10 @@ def main():
         log("agent: %.1f us CPU per ping, %.0f calls/s" % (
             a["cpu_us"], a["calls_per_s"]))
         # The journal remembers every id until its exp has passed, in
-        # memory too: what the pings left behind.
+        # memory too: what the pings left behind, and the file (grown
+        # ahead with zeros, compacted past 1 MiB).
         after = smaps(agent.pid)
+        journal_bytes = os.path.getsize(os.path.join(state, "journal"))
 
         with open(os.path.join(work, "responder.log"), "w") as lf:
             responder = subprocess.Popen(
@@ -261,6 +263,7 @@ def main():
         "agent_calls_per_s": round(a["calls_per_s"]),
         "responder_calls_per_s": round(r["calls_per_s"]),
         "private_kb_after_pings": after["private_kb"],
+        "journal_bytes_after_pings": journal_bytes,
         "responder_rss_kb": rmem["rss_kb"],
         "responder_private_kb": rmem["private_kb"],
         "private_by_mapping_kb": mem["private_by_mapping_kb"],

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The journal file under the state directory. Appends go through
- * O_APPEND so a write after a truncation lands at the new end; every
+/* The journal file under the state directory. The file is grown ahead of
+ * the records with zeros, JF_GROW bytes at a time, and records are written
+ * over them: an fdatasync then has only data to write, not the inode of a
+ * file whose size changed, which halves the I/O of most syncs. Every
  * durability point is an fdatasync (or fsync of the directory after a
  * rename), and any failure is returned, never retried here: the journal
  * decides. */
@@ -14,12 +16,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* How far ahead of the records the file is grown with zeros. */
+#define JF_GROW (64u * 1024)
+
 struct journal_file {
 	char path[4096];
 	char tmp[4096];
 	char dir[4096];
 	int fd;
+	uint64_t end;	/* where the next record goes */
+	uint64_t alloc; /* the file's size: zeros from end to here */
 };
+
+static int
+write_at(int fd, const void *p, size_t n, uint64_t off)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = pwrite(fd, c, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		c += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
 
 static int
 jf_load(void *ud, char **buf, size_t *len)
@@ -31,6 +58,8 @@ jf_load(void *ud, char **buf, size_t *len)
 
 	if (fstat(f->fd, &st) != 0)
 		return -errno;
+	/* The journal cuts what follows its last good record. */
+	f->end = f->alloc = (uint64_t)st.st_size;
 	b = malloc((size_t)st.st_size + 1);
 	if (!b)
 		return -ENOMEM;
@@ -57,19 +86,27 @@ static int
 jf_append(void *ud, const void *p, size_t n)
 {
 	struct journal_file *f = ud;
-	const char *c = p;
+	uint64_t grow;
+	char *zeros;
+	int rc;
 
-	while (n > 0) {
-		ssize_t w = write(f->fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		c += w;
-		n -= (size_t)w;
-	}
+	rc = write_at(f->fd, p, n, f->end);
+	if (rc)
+		return rc;
+	f->end += n;
+	if (f->end <= f->alloc)
+		return 0;
+	/* Past the zeros: room for the next records, made durable by the
+	 * same sync as this one. */
+	grow = (f->end / JF_GROW + 1) * JF_GROW;
+	zeros = calloc(1, (size_t)(grow - f->end));
+	rc = zeros ? write_at(f->fd, zeros, (size_t)(grow - f->end), f->end)
+		   : -ENOMEM;
+	free(zeros);
+	/* Best effort: the record is written, and a disk too full for the
+	 * room (some zeros may have made it) only means the next record
+	 * grows the file again. */
+	f->alloc = rc ? f->end : grow;
 	return 0;
 }
 
@@ -88,6 +125,7 @@ jf_truncate(void *ud, uint64_t size)
 
 	if (ftruncate(f->fd, (off_t)size) != 0)
 		return -errno;
+	f->end = f->alloc = size;
 	return fdatasync(f->fd) == 0 ? 0 : -errno;
 }
 
@@ -131,6 +169,7 @@ jf_replace(void *ud, const void *p, size_t n)
 {
 	struct journal_file *f = ud;
 	const char *c = p;
+	size_t len = n;
 	int fd, nfd, rc = 0;
 
 	fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -158,11 +197,12 @@ jf_replace(void *ud, const void *p, size_t n)
 	}
 	/* The rename is durable only once the directory is. */
 	rc = sync_dir(f->dir);
-	nfd = open(f->path, O_RDWR | O_APPEND | O_CLOEXEC);
+	nfd = open(f->path, O_RDWR | O_CLOEXEC);
 	if (nfd < 0)
 		return -errno;
 	close(f->fd);
 	f->fd = nfd;
+	f->end = f->alloc = len;
 	return rc;
 }
 
@@ -199,7 +239,7 @@ journal_file_open(const char *dir, struct journal_file **out,
 		free(f);
 		return rc;
 	}
-	f->fd = open(f->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	f->fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (f->fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
@@ -213,6 +253,7 @@ journal_file_open(const char *dir, struct journal_file **out,
 	io->truncate = jf_truncate;
 	io->read_at = jf_read_at;
 	io->replace = jf_replace;
+	io->zero_tail = true;
 	io->ud = f;
 	*out = f;
 	return 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The journal's file: `journal` in the agent's state directory, opened
- * for appending, synced with fdatasync, and replaced whole (temp file,
- * fsync, rename, fsync of the directory) when it is compacted. */
+/* The journal's file: `journal` in the agent's state directory, grown
+ * ahead with zeros and written record after record over them, synced
+ * with fdatasync, and replaced whole (temp file, fsync, rename, fsync of
+ * the directory) when it is compacted. */
 #ifndef CMDBUS_AGENT_JOURNAL_FILE_H
 #define CMDBUS_AGENT_JOURNAL_FILE_H
 

@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +178,25 @@ connection_lost(struct mqtt *m, const char *why)
 		m->ev.on_disconnect(m->ev.ud);
 }
 
+/* Sends what libmosquitto holds. It writes each packet on its own, and
+ * with TCP_NODELAY each would be a segment of its own: corked, what one
+ * pass queued (a report and a result) leaves in as few segments as fit,
+ * and uncorking sends them at once, so nothing waits. */
+static int
+flush_out(struct mqtt *m)
+{
+	int s = mosquitto_socket(m->mosq), on = 1, off = 0, rc;
+
+	if (s < 0)
+		return MOSQ_ERR_SUCCESS;
+	(void)setsockopt(s, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+	rc = mosquitto_loop_write(m->mosq, 1);
+	s = mosquitto_socket(m->mosq);
+	if (s >= 0)
+		(void)setsockopt(s, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	return rc;
+}
+
 static void
 on_socket(struct loop *l, int fd, unsigned events, void *ud)
 {
@@ -184,9 +205,12 @@ on_socket(struct loop *l, int fd, unsigned events, void *ud)
 
 	if (events & (LOOP_READ | LOOP_ERROR))
 		rc = mosquitto_loop_read(m->mosq, 1);
-	if (rc == MOSQ_ERR_SUCCESS && (events & LOOP_WRITE) &&
-	    mosquitto_socket(m->mosq) >= 0)
-		rc = mosquitto_loop_write(m->mosq, 1);
+	/* What reading queued (answers to the message read) goes out now,
+	 * without a wait in poll for a socket that is nearly always
+	 * writable. */
+	if (rc == MOSQ_ERR_SUCCESS &&
+	    ((events & LOOP_WRITE) || mosquitto_want_write(m->mosq)))
+		rc = flush_out(m);
 	if (rc != MOSQ_ERR_SUCCESS)
 		connection_lost(m, mosq_err(rc));
 	sync_socket(m);

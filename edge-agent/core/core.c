@@ -274,10 +274,8 @@ reject(struct core *c, uint64_t keep, const char *id, const char *sha,
 	/* Not remembered: a pending copy must not be published later. */
 	{
 		struct journal_entry *e = journal_find(&c->journal, id);
-		if (e) {
-			free(e->pending);
-			e->pending = NULL;
-		}
+		if (e)
+			journal_drop_pending(&c->journal, e);
 	}
 	reject(c, 0, id, sha, CMDBUS_STATE_REJECTED,
 	       CMDBUS_E_JOURNAL_UNAVAILABLE,
@@ -361,6 +359,41 @@ undecodable_drop_reason(const char *p, size_t len)
 }
 
 /* ---- commands ---- */
+
+/* ping and info change nothing outside the agent, so running them before
+ * the journal holds RECEIVED cannot be seen: RECEIVED and the result go
+ * to the journal in one write and one sync, and only then are ACCEPTED
+ * and the result published. A crash before the sync leaves nothing
+ * published, and a re-send is answered as if it came first. */
+static bool
+pure_action(const struct action *a)
+{
+	return a->kind == ACT_PING || a->kind == ACT_INFO;
+}
+
+static void
+run_pure(struct core *c, const struct cmdbus_command *cmd,
+	 const struct action *a, const char *sha, const struct run_plan *p,
+	 uint64_t keep, const char *payload, size_t plen)
+{
+	char *msg = NULL;
+	size_t len = 0;
+
+	if (run_inline(c, cmd, a, sha, p, &msg, &len) != 0)
+		return; /* nothing journaled or sent: a re-send comes again */
+	if (journal_ran(&c->journal, cmd->id, sha, cmd->exp, keep,
+			cmd->idempotent, cmd->idempotent ? payload : NULL,
+			cmd->idempotent ? plen : 0, msg, len) != 0) {
+		free(msg);
+		reject(c, 0, cmd->id, sha, CMDBUS_STATE_REJECTED,
+		       CMDBUS_E_JOURNAL_UNAVAILABLE,
+		       "the journal cannot be written; retry later");
+		return;
+	}
+	if (send_report(c, cmd->id, sha, CMDBUS_STATE_ACCEPTED, -1) != 0)
+		log_warn("report.failed", "exec=%s state=ACCEPTED", cmd->id);
+	core_answer(c, cmd->id, msg, len);
+}
 
 static void
 handle_command(struct core *c, const struct cmdbus_command *cmd,
@@ -447,6 +480,11 @@ handle_command(struct core *c, const struct cmdbus_command *cmd,
 
 	log_info("cmd.accepted", "exec=%s job=%s device=%s action=%s", cmd->id,
 		 cmd->job, c->device_id, cmd->action);
+	if (pure_action(a)) {
+		run_pure(c, cmd, a, sha, &plan, keep, payload, plen);
+		run_plan_fini(&plan);
+		return;
+	}
 	/* RECEIVED is durable before anything runs or is acknowledged; an
 	 * idempotent command keeps its payload, to run again after a
 	 * restart. */

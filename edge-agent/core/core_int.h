@@ -145,6 +145,11 @@ struct run *run_find_id(struct core *c, const char *id);
 /* A report for id, published. */
 int send_report(struct core *c, const char *id, const char *sha,
 		enum cmdbus_state state, long pid);
+/* Runs a built-in or a handler inline; its result envelope in *msg
+ * (malloc'd). 0 or a negative code (logged). */
+int run_inline(struct core *c, const struct cmdbus_command *cmd,
+	       const struct action *a, const char *sha,
+	       const struct run_plan *p, char **msg, size_t *len);
 /* Runs a built-in or a handler inline and publishes its result. */
 void run_builtin(struct core *c, const struct cmdbus_command *cmd,
 		 const struct action *a, const char *sha,

@@ -3,6 +3,7 @@
  * and a CRC-32C of its body, appended and synced before the agent acts,
  * read back at open up to the first record that does not check out, and
  * rewritten with the live records only when the file has grown. */
+#include "journal_index.h"
 #include "journal_rec.h"
 
 #include <errno.h>
@@ -88,43 +89,11 @@ mem_replace(void *ud, const void *p, size_t n)
 	return 0;
 }
 
-/* ---- index ---- */
-
-struct journal_entry *
-journal_find(struct journal *j, const char *id)
-{
-	for (size_t i = 0; i < j->n; i++)
-		if (strcmp(j->v[i].id, id) == 0)
-			return &j->v[i];
-	return NULL;
-}
-
-static struct journal_entry *
-entry_get(struct journal *j, const char *id)
-{
-	struct journal_entry *e = journal_find(j, id);
-
-	if (e)
-		return e;
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 64;
-		struct journal_entry *v = realloc(j->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		j->v = v;
-		j->cap = cap;
-	}
-	e = &j->v[j->n++];
-	memset(e, 0, sizeof(*e));
-	snprintf(e->id, sizeof(e->id), "%s", id);
-	return e;
-}
-
 /* Applies a record, found at file offset `at`, to the index. */
 static int
 rec_apply(struct journal *j, const struct rec *r, uint64_t at, bool old)
 {
-	struct journal_entry *e = entry_get(j, r->id);
+	struct journal_entry *e = index_get(j, r->id);
 
 	if (!e)
 		return -ENOMEM;
@@ -149,13 +118,15 @@ rec_apply(struct journal *j, const struct rec *r, uint64_t at, bool old)
 	case JREC_FINISHED:
 		e->msg_off = at + r->blob_at;
 		e->msg_len = r->blob_len;
-		free(e->pending);
-		e->pending = NULL;
-		e->pending_len = 0;
+		index_set_pending(j, e, NULL, 0);
 		break;
 	case JREC_TOMBSTONE:
 		break;
 	}
+	/* Not forgettable before its keep_until: the sweep is due then. */
+	if ((r->type == JREC_FINISHED || r->type == JREC_TOMBSTONE) &&
+	    e->keep_until < j->forget_at)
+		j->forget_at = e->keep_until;
 	return 0;
 }
 
@@ -188,37 +159,51 @@ fail:
 	return rc;
 }
 
+/* Appends records r[0..n) (at most two) in one write and one sync, then
+ * applies them to the index. */
+static int
+write_recs(struct journal *j, const struct rec *r, size_t n)
+{
+	unsigned char *b[2] = {NULL, NULL}, *all = NULL;
+	size_t len[2] = {0, 0}, at[2] = {0, 0}, total = 0;
+	uint64_t base = j->size;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = rec_encode(&r[i], &b[i], &len[i], &at[i]);
+		total += len[i];
+	}
+	/* Room in the index first: once the records are durable, applying
+	 * them must not fail. */
+	if (rc == 0 && !journal_find(j, r[0].id))
+		rc = index_reserve(j);
+	if (rc == 0 && n > 1) {
+		all = malloc(total);
+		if (!all)
+			rc = -ENOMEM;
+		else {
+			memcpy(all, b[0], len[0]);
+			memcpy(all + len[0], b[1], len[1]);
+		}
+	}
+	if (rc == 0)
+		rc = journal_write(j, n > 1 ? all : b[0], total);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct rec applied = r[i];
+		applied.blob_at = at[i];
+		rc = rec_apply(j, &applied, base, false);
+		base += len[i];
+	}
+	free(all);
+	free(b[0]);
+	free(b[1]);
+	return rc;
+}
+
 static int
 write_rec(struct journal *j, const struct rec *r)
 {
-	unsigned char *b = NULL;
-	size_t n = 0, blob_at = 0;
-	uint64_t at = j->size;
-	int rc = rec_encode(r, &b, &n, &blob_at);
-
-	if (rc)
-		return rc;
-	bool created = journal_find(j, r->id) == NULL;
-
-	/* Room in the index first: once the record is durable, applying it
-	 * must not fail. */
-	if (!entry_get(j, r->id)) {
-		free(b);
-		return -ENOMEM;
-	}
-	rc = journal_write(j, b, n);
-	free(b);
-	if (rc) {
-		if (created)
-			j->n--; /* the new entry is the last one */
-		return rc;
-	}
-	{
-		struct rec applied = *r;
-		applied.blob_at = blob_at;
-		rc = rec_apply(j, &applied, at, false);
-	}
-	return rc;
+	return write_recs(j, r, 1);
 }
 
 int
@@ -238,6 +223,30 @@ journal_received(struct journal *j, const char *id, const char *sha,
 	r.blob = cmd;
 	r.blob_len = (uint32_t)cmd_len;
 	return write_rec(j, &r);
+}
+
+int
+journal_ran(struct journal *j, const char *id, const char *sha, uint64_t exp,
+	    uint64_t keep_until, bool idempotent, const char *cmd,
+	    size_t cmd_len, const char *msg, size_t msg_len)
+{
+	struct rec r[2];
+
+	memset(r, 0, sizeof(r));
+	r[0].type = JREC_RECEIVED;
+	snprintf(r[0].id, sizeof(r[0].id), "%s", id);
+	snprintf(r[0].sha, sizeof(r[0].sha), "%s", sha);
+	r[0].exp = exp;
+	r[0].keep_until = keep_until;
+	r[0].idempotent = idempotent;
+	r[0].blob = cmd;
+	r[0].blob_len = (uint32_t)cmd_len;
+	r[1].type = JREC_FINISHED;
+	snprintf(r[1].id, sizeof(r[1].id), "%s", id);
+	r[1].keep_until = keep_until;
+	r[1].blob = msg;
+	r[1].blob_len = (uint32_t)msg_len;
+	return write_recs(j, r, 2);
 }
 
 int
@@ -293,9 +302,7 @@ journal_finished(struct journal *j, const char *id, uint64_t keep_until,
 		char *copy = malloc(len ? len : 1);
 		if (copy) {
 			memcpy(copy, msg, len);
-			free(e->pending);
-			e->pending = copy;
-			e->pending_len = len;
+			index_set_pending(j, e, copy, len);
 			if (keep_until > e->keep_until)
 				e->keep_until = keep_until;
 		}
@@ -309,7 +316,7 @@ journal_retry(struct journal *j,
 			   size_t len),
 	      void *ud)
 {
-	for (size_t i = 0; i < j->n; i++) {
+	for (size_t i = 0; i < j->n && j->npending; i++) {
 		struct journal_entry *e = &j->v[i];
 		char id[CMDBUS_ID_BUF], *msg;
 		size_t len;
@@ -319,15 +326,14 @@ journal_retry(struct journal *j,
 		msg = e->pending;
 		len = e->pending_len;
 		e->pending = NULL;
+		j->npending--;
 		snprintf(id, sizeof(id), "%s", e->id);
 		if (journal_finished(j, id, e->keep_until, msg, len) != 0) {
 			e = journal_find(j, id);
-			if (e && !e->pending) {
-				e->pending = msg;
-				e->pending_len = len;
-			} else {
+			if (e && !e->pending)
+				index_set_pending(j, e, msg, len);
+			else
 				free(msg);
-			}
 			return; /* the file still fails: try later */
 		}
 		if (done)
@@ -413,7 +419,10 @@ scan(struct journal *j, const char *buf, size_t len, bool *torn, int *err)
 			return off;
 		if (journal_crc32c(h + JOURNAL_HDR, blen) != crc ||
 		    rec_decode(h + JOURNAL_HDR, blen, &r) != 0) {
-			*torn = left - JOURNAL_HDR == blen;
+			/* The last record, followed by nothing or by the
+			 * zeros the file was grown with. */
+			*torn = all_zero((const char *)h + JOURNAL_HDR + blen,
+					 left - JOURNAL_HDR - blen);
 			return off;
 		}
 		*err = rec_apply(j, &r, off, true);
@@ -430,11 +439,12 @@ journal_open(struct journal *j, const struct journal_io *io,
 	     uint64_t compact_at)
 {
 	char *buf = NULL;
-	size_t len = 0, good;
-	bool torn;
+	size_t len = 0, good, end;
+	bool torn, room;
 	int rc, err;
 
 	memset(j, 0, sizeof(*j));
+	j->forget_at = UINT64_MAX;
 	j->compact_at = compact_at ? compact_at : 1024 * 1024;
 	j->next_compact = j->compact_at;
 	if (io) {
@@ -452,9 +462,12 @@ journal_open(struct journal *j, const struct journal_io *io,
 	rc = j->io.load(j->io.ud, &buf, &len);
 	if (rc)
 		return rc;
-	if (len < JOURNAL_MAGIC_LEN) {
-		/* Empty, or torn while it was being created. */
-		if (len && memcmp(buf, JOURNAL_MAGIC, len) != 0) {
+	if (len < JOURNAL_MAGIC_LEN || all_zero(buf, len)) {
+		/* Empty, or torn while it was being created (its size, or
+		 * the zeros it was grown with, made durable before its
+		 * magic). */
+		if (len && !all_zero(buf, len) &&
+		    memcmp(buf, JOURNAL_MAGIC, len) != 0) {
 			free(buf);
 			return -ERR_MALFORMED;
 		}
@@ -472,6 +485,13 @@ journal_open(struct journal *j, const struct journal_io *io,
 		return -ERR_MALFORMED;
 	}
 	good = scan(j, buf, len, &torn, &err);
+	/* Zeros the file was grown with are room for records, not loss:
+	 * only what comes before them was cut. */
+	end = len;
+	if (j->io.zero_tail)
+		while (end > good && buf[end - 1] == 0)
+			end--;
+	room = end == good;
 	free(buf);
 	if (err) {
 		journal_close(j);
@@ -479,21 +499,23 @@ journal_open(struct journal *j, const struct journal_io *io,
 	}
 	j->size = good;
 	if (good < len) {
-		if (torn) {
-			j->stats.dropped_tail = len - good;
+		if (room) {
+			/* Cut like a torn tail: the file grows again. */
+		} else if (torn) {
+			j->stats.dropped_tail = end - good;
 			log_warn("journal.torn_tail",
 				 "offset=%zu dropped_bytes=%zu", good,
-				 len - good);
+				 end - good);
 		} else {
 			/* Records after a bad one cannot even be framed:
 			 * what came before is kept, the rest is cut so the
 			 * file can be appended to again. */
-			j->stats.corrupt = len - good;
+			j->stats.corrupt = end - good;
 			log_error("journal.corrupt",
 				  "offset=%zu dropped_bytes=%zu "
 				  "reason=\"a record in the middle fails its "
 				  "checksum; later records are lost\"",
-				  good, len - good);
+				  good, end - good);
 		}
 		rc = j->io.truncate(j->io.ud, good);
 		if (rc) {
@@ -510,10 +532,12 @@ journal_close(struct journal *j)
 	for (size_t i = 0; i < j->n; i++)
 		free(j->v[i].pending);
 	free(j->v);
+	free(j->slot);
 	free(j->mem);
 	j->v = NULL;
+	j->slot = NULL;
 	j->mem = NULL;
-	j->n = j->cap = 0;
+	j->n = j->cap = j->hcap = j->npending = 0;
 }
 
 /* ---- maintenance ---- */
@@ -599,15 +623,39 @@ journal_maintain(struct journal *j, uint64_t now)
 	unsigned char *img;
 	uint64_t *offs;
 	size_t len = JOURNAL_MAGIC_LEN, cap = 4096, k = 0;
+	bool compact = j->size >= j->next_compact || j->broken;
 	int rc = 0;
 
-	for (size_t i = 0; i < j->n; i++) {
-		if (forgettable(&j->v[i], now))
-			continue;
-		j->v[k++] = j->v[i];
+	/* The sweep visits every entry: it runs only once one is due, and
+	 * then at most once per JOURNAL_SWEEP_MS (ids may be remembered a
+	 * little longer than promised, never less), unless compaction needs
+	 * the live set now. */
+	if (compact || (now > j->forget_at && now >= j->next_sweep)) {
+		j->forget_at = UINT64_MAX;
+		for (size_t i = 0; i < j->n; i++) {
+			struct journal_entry *e = &j->v[i];
+			if (forgettable(e, now))
+				continue;
+			if ((e->state == JREC_FINISHED ||
+			     e->state == JREC_TOMBSTONE) &&
+			    e->keep_until < j->forget_at)
+				j->forget_at = e->keep_until;
+			if (k != i)
+				j->v[k] = *e;
+			k++;
+		}
+		j->next_sweep = now + JOURNAL_SWEEP_MS;
+		if (k != j->n) {
+			size_t vcap = j->cap;
+			j->n = k;
+			/* Memory goes back once the ids are forgotten. */
+			while (vcap > 64 && j->n < vcap / 4)
+				vcap /= 2;
+			if (vcap == j->cap || index_resize(j, vcap) != 0)
+				index_rehash(j, j->hcap);
+		}
 	}
-	j->n = k;
-	if (j->size < j->next_compact && !j->broken)
+	if (!compact)
 		return 0;
 	img = malloc(cap);
 	offs = calloc(j->n * 2 + 1, sizeof(*offs));

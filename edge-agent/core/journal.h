@@ -46,6 +46,9 @@ struct journal_io {
 	 * rename, fsync of the directory); appends go to it afterwards. */
 	int (*replace)(void *ud, const void *p, size_t n);
 	void *ud;
+	/* The file is grown ahead of its records with zeros: zeros after
+	 * the last record are room, not a torn write. */
+	bool zero_tail;
 };
 
 struct journal_entry {
@@ -74,6 +77,11 @@ struct journal_stats {
 	uint64_t write_failed;
 };
 
+/* The index keeps entries in v[0..n) and finds them through an open
+ * addressing hash table of `hcap` slots (a power of two, twice the
+ * entries v has room for, so at most half full), each holding an entry's
+ * position in v plus one (0: empty), so that a lookup costs the same
+ * however many ids are remembered. */
 struct journal {
 	struct journal_io io;
 	bool in_memory;
@@ -81,6 +89,11 @@ struct journal {
 	size_t mem_len, mem_cap;
 	struct journal_entry *v;
 	size_t n, cap;
+	uint32_t *slot;
+	size_t hcap;
+	size_t npending;       /* entries with a pending result */
+	uint64_t forget_at;    /* no entry is forgettable before this (ms) */
+	uint64_t next_sweep;   /* the earliest time of the next sweep (ms) */
 	uint64_t size;	       /* bytes known good and durable */
 	bool broken;	       /* a write failed: cut back to size first */
 	uint64_t compact_at;   /* file size past which compaction is tried */
@@ -100,18 +113,27 @@ void journal_close(struct journal *j);
 struct journal_entry *journal_find(struct journal *j, const char *id);
 
 /* Each appends one record and syncs it; 0 only once it is durable, else
- * a negative code and the index is unchanged. */
+ * a negative code and the index is unchanged. journal_ran() appends
+ * RECEIVED and FINISHED of one id together, with one sync, for a run
+ * that changed nothing outside the agent (ping, info). */
 int journal_received(struct journal *j, const char *id, const char *sha,
 		     uint64_t exp, uint64_t keep_until, bool idempotent,
 		     const char *cmd, size_t cmd_len);
 int journal_started(struct journal *j, const char *id, long pid,
 		    uint64_t pid_start);
+int journal_ran(struct journal *j, const char *id, const char *sha,
+		uint64_t exp, uint64_t keep_until, bool idempotent,
+		const char *cmd, size_t cmd_len, const char *msg,
+		size_t msg_len);
 int journal_tombstone(struct journal *j, const char *id, uint64_t keep_until);
 /* The result of id (creating the entry for a journaled rejection). On
  * failure the message is kept as the entry's `pending` result, for
  * journal_retry(), unless memory is short too. */
 int journal_finished(struct journal *j, const char *id, uint64_t keep_until,
 		     const char *msg, size_t len);
+
+/* Drops the pending result of e (one that must never be published). */
+void journal_drop_pending(struct journal *j, struct journal_entry *e);
 
 /* Writes pending results again; for each one now durable, calls
  * done(ud, id, msg, len) (msg borrowed for the call). */
@@ -126,10 +148,13 @@ int journal_read_msg(struct journal *j, const struct journal_entry *e,
 int journal_read_cmd(struct journal *j, const struct journal_entry *e,
 		     char **out, size_t *len);
 
-/* Forgets finished entries and tombstones past their keep_until, and
- * rewrites the file with the live records only when it has grown past
- * compact_at and at least half of it is dead. 0 or a negative code (the
- * old file stays). */
+/* Forgets finished entries and tombstones past their keep_until (in
+ * one sweep at most every JOURNAL_SWEEP_MS, and only once one is due,
+ * so that the sweep's cost per command stays small however many ids are
+ * remembered), and rewrites the file with the live records only when it
+ * has grown past compact_at and at least half of it is dead. 0 or a
+ * negative code (the old file stays). */
+#define JOURNAL_SWEEP_MS (60u * 1000)
 int journal_maintain(struct journal *j, uint64_t now);
 
 /* CRC-32C (Castagnoli) of p, for records. */

@@ -228,12 +228,7 @@ core_tick(struct core *c)
 bool
 core_busy(const struct core *c)
 {
-	if (c->runs || c->queue)
-		return true;
-	for (size_t i = 0; i < c->journal.n; i++)
-		if (c->journal.v[i].pending)
-			return true;
-	return false;
+	return c->runs || c->queue || c->journal.npending > 0;
 }
 
 const struct journal_stats *

@@ -45,19 +45,17 @@ run_remove(struct core *c, struct run *dead)
 	}
 }
 
-/* Publishes a run's result and remembers it. */
-static void
-finish(struct core *c, const char *id, const char *sha,
-       const struct run_end *re)
+/* The result envelope of a run, logged. */
+static int
+result_msg(struct core *c, const char *id, const char *sha,
+	   const struct run_end *re, char **msg, size_t *len)
 {
-	char *msg = NULL;
-	size_t len = 0;
-	int rc = result_build(c, id, sha, re, &msg, &len);
+	int rc = result_build(c, id, sha, re, msg, len);
 
 	if (rc) {
 		log_error("agent.encode_failed", "exec=%s error=\"%s\"", id,
 			  err_str(rc));
-		return;
+		return rc;
 	}
 	log_info("exec.finished",
 		 "exec=%s device=%s state=%s exit_code=%" PRId64
@@ -67,7 +65,19 @@ finish(struct core *c, const char *id, const char *sha,
 		 re->has_exit_code ? (int64_t)re->exit_code : -1,
 		 re->has_signal ? (int64_t)re->signal : -1,
 		 re->out ? re->out->total : 0, re->err ? re->err->total : 0);
-	core_finish(c, id, msg, len);
+	return 0;
+}
+
+/* Publishes a run's result and remembers it. */
+static void
+finish(struct core *c, const char *id, const char *sha,
+       const struct run_end *re)
+{
+	char *msg = NULL;
+	size_t len = 0;
+
+	if (result_msg(c, id, sha, re, &msg, &len) == 0)
+		core_finish(c, id, msg, len);
 }
 
 int
@@ -87,9 +97,10 @@ send_report(struct core *c, const char *id, const char *sha,
 	return 0;
 }
 
-void
-run_builtin(struct core *c, const struct cmdbus_command *cmd,
-	    const struct action *a, const char *sha, const struct run_plan *p)
+int
+run_inline(struct core *c, const struct cmdbus_command *cmd,
+	   const struct action *a, const char *sha, const struct run_plan *p,
+	   char **msg, size_t *len)
 {
 	struct cmdbus_agent_reply reply;
 	struct run_end re;
@@ -159,11 +170,23 @@ run_builtin(struct core *c, const struct cmdbus_command *cmd,
 		re.state = reply.exit_code == 0 ? CMDBUS_STATE_SUCCEEDED
 						: CMDBUS_STATE_FAILED;
 	}
-	finish(c, cmd->id, sha, &re);
+	rc = result_msg(c, cmd->id, sha, &re, msg, len);
 	free(doc);
 	free(reply.error);
 	output_fini(&reply.out);
 	output_fini(&reply.err);
+	return rc;
+}
+
+void
+run_builtin(struct core *c, const struct cmdbus_command *cmd,
+	    const struct action *a, const char *sha, const struct run_plan *p)
+{
+	char *msg = NULL;
+	size_t len = 0;
+
+	if (run_inline(c, cmd, a, sha, p, &msg, &len) == 0)
+		core_finish(c, cmd->id, msg, len);
 }
 
 /* The child's environment: PATH and LANG, then args.env merged over them. */

@@ -143,7 +143,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct journal_io io = {f_load,	   f_append,  f_sync, f_truncate,
-				f_read_at, f_replace, NULL};
+				f_read_at, f_replace, NULL,   false};
 	struct file f = {NULL, 0};
 	struct journal j;
 

@@ -24,6 +24,12 @@ endforeach()
 cmdbus_unit_test(agent_journal
   SOURCES unit/test_agent_journal.c unit/agent_fake_file.c
   LIBS agent_core)
+# The journal's index: lookups among many ids, forgetting, a replay
+# after forgetting, one write for a ping, zeros as room.
+cmdbus_unit_test(agent_journal_index
+  SOURCES unit/test_agent_journal_index.c unit/agent_fake_file.c
+          unit/agent_fake_core.c
+  LIBS agent_core)
 cmdbus_unit_test(agent_journal_core
   SOURCES unit/test_agent_journal_core.c unit/agent_fake_file.c
           unit/agent_fake_core.c

@@ -110,7 +110,7 @@ struct journal_io
 ff_io(struct ff *f)
 {
 	struct journal_io io = {ff_load,    ff_append,	ff_sync, ff_truncate,
-				ff_read_at, ff_replace, f};
+				ff_read_at, ff_replace, f,	 false};
 	return io;
 }
 
