@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
@@ -184,6 +187,12 @@ on_io(struct loop *l, int fd, unsigned events, void *ud)
 	(void)l;
 	(void)fd;
 	if (events & (LOOP_READ | LOOP_ERROR)) {
+		/* libmosquitto writes each PUBACK (and each publish the
+		 * messages lead to) at once, and with TCP_NODELAY each would
+		 * be a segment of its own: corked while the burst is read,
+		 * they leave in as few segments as fit when it ends. */
+		int on = 1, off = 0;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
 		for (int i = 0; i < READS_PER_PASS; i++) {
 			rc = mosquitto_loop_read(m->mosq, 1);
 			int sock = mosquitto_socket(m->mosq);
@@ -194,6 +203,11 @@ on_io(struct loop *l, int fd, unsigned events, void *ud)
 			    ioctl(sock, FIONREAD, &avail) < 0 || avail <= 0)
 				break;
 		}
+		/* The same socket if it is still open (a failed read closes
+		 * it; then this fails harmlessly). */
+		if (mosquitto_socket(m->mosq) == fd)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off,
+					 sizeof off);
 	}
 	if (rc == MOSQ_ERR_SUCCESS && (events & LOOP_WRITE))
 		rc = mosquitto_loop_write(m->mosq, 1);
