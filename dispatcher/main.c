@@ -504,6 +504,9 @@ run(const struct config *cfg, struct secrets *sec)
 	    .audit_log = cfg->audit_log,
 	    .max_wait_ms = cfg->max_wait_ms,
 	    .max_waiters = (size_t)cfg->max_waiters,
+	    .snapshot_begin = store_snapshot_begin,
+	    .snapshot_end = store_snapshot_end,
+	    .snapshot_ud = store,
 	};
 	rc = http_new(loop, &hc, &core, &http, err, sizeof err);
 	if (rc < 0) {

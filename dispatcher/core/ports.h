@@ -200,6 +200,9 @@ struct store_port {
 	/* A job's executions, oldest first. */
 	int (*job_executions)(void *ud, const char *job, struct exec_list *out);
 	int (*exec_get)(void *ud, const char *id, struct exec_rec *out);
+	/* The same without the command payload (left NULL), for views.
+	 * Optional (NULL: exec_get). */
+	int (*exec_view_get)(void *ud, const char *id, struct exec_rec *out);
 	/* Every execution not in a terminal state, oldest first. */
 	int (*exec_unfinished)(void *ud, struct exec_list *out);
 	/* Stores first-publish payloads, all or none, durably; -ERR_CONFLICT

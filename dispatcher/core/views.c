@@ -131,6 +131,15 @@ views_execution_encode(const struct exec_rec *e, char **out, size_t *outlen)
 int
 views_execution(struct core *c, const char *id, char **out, size_t *outlen)
 {
+	enum cmdbus_state state;
+
+	return views_execution_read(c, id, &state, out, outlen);
+}
+
+int
+views_execution_read(struct core *c, const char *id, enum cmdbus_state *state,
+		     char **out, size_t *outlen)
+{
 	struct exec_rec e;
 	struct cmdbus_execution_view v;
 
@@ -138,9 +147,12 @@ views_execution(struct core *c, const char *id, char **out, size_t *outlen)
 	if (!cmdbus_valid_id(id))
 		return -ERR_NOT_FOUND;
 	memset(&e, 0, sizeof e);
-	int rc = c->store.exec_get(c->store.ud, id, &e);
+	int rc = c->store.exec_view_get
+		     ? c->store.exec_view_get(c->store.ud, id, &e)
+		     : c->store.exec_get(c->store.ud, id, &e);
 	if (rc < 0)
 		return rc;
+	*state = e.state;
 	exec_view_fill(&v, &e);
 	rc = cmdbus_execution_view_encode(&v, out, outlen);
 	exec_rec_fini(&e);

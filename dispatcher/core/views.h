@@ -14,6 +14,11 @@
 
 int views_job(struct core *c, const char *id, char **out, size_t *outlen);
 int views_execution(struct core *c, const char *id, char **out, size_t *outlen);
+/* views_execution() that also gives the state the view was made from:
+ * a GET that may wait decides on the same read that would answer it, so
+ * that the common case, a finished execution, costs one read. */
+int views_execution_read(struct core *c, const char *id,
+			 enum cmdbus_state *state, char **out, size_t *outlen);
 int views_device(struct core *c, const char *id, char **out, size_t *outlen);
 /* {"status":"ok"|"unavailable","database":bool,"broker":bool}; *healthy
  * tells whether both are up. */

@@ -33,26 +33,28 @@
 
 #define RD HTTP_ROLE_READ
 #define OP HTTP_ROLE_OPERATE
+/* The last field: the handler only reads the store (see reads_only). */
 static const struct route routes[] = {
-    {"GET", "/healthz", "/healthz", false, R_HEALTH, HTTP_ROLE_NONE},
-    {"GET", "/metrics", "/metrics", false, R_METRICS, RD},
-    {"POST", "/v1/jobs", "/v1/jobs", true, R_JOBS_CREATE, OP},
-    {"GET", "/v1/jobs", "/v1/jobs", false, R_JOBS_LIST, RD},
-    {"GET", "/v1/jobs/*", "/v1/jobs/{id}", false, R_JOB, RD},
+    {"GET", "/healthz", "/healthz", false, R_HEALTH, HTTP_ROLE_NONE, false},
+    {"GET", "/metrics", "/metrics", false, R_METRICS, RD, false},
+    {"POST", "/v1/jobs", "/v1/jobs", true, R_JOBS_CREATE, OP, false},
+    {"GET", "/v1/jobs", "/v1/jobs", false, R_JOBS_LIST, RD, true},
+    {"GET", "/v1/jobs/*", "/v1/jobs/{id}", false, R_JOB, RD, true},
     {"POST", "/v1/jobs/*/cancel", "/v1/jobs/{id}/cancel", false, R_JOB_CANCEL,
-     OP},
-    {"GET", "/v1/executions/*", "/v1/executions/{id}", false, R_EXEC, RD},
+     OP, false},
+    {"GET", "/v1/executions/*", "/v1/executions/{id}", false, R_EXEC, RD, true},
     {"POST", "/v1/executions/*/cancel", "/v1/executions/{id}/cancel", false,
-     R_EXEC_CANCEL, OP},
+     R_EXEC_CANCEL, OP, false},
     {"GET", "/v1/executions/*/output", "/v1/executions/{id}/output", false,
-     R_EXEC_OUTPUT, RD},
-    {"GET", "/v1/devices", "/v1/devices", false, R_DEVICES, RD},
-    {"GET", "/v1/devices/*", "/v1/devices/{id}", false, R_DEVICE, RD},
+     R_EXEC_OUTPUT, RD, true},
+    {"GET", "/v1/devices", "/v1/devices", false, R_DEVICES, RD, true},
+    {"GET", "/v1/devices/*", "/v1/devices/{id}", false, R_DEVICE, RD, true},
     {"GET", "/v1/devices/*/executions", "/v1/devices/{id}/executions", false,
-     R_DEVICE_EXECS, RD},
+     R_DEVICE_EXECS, RD, true},
     {"POST", "/v1/devices/*/actions/*", "/v1/devices/{id}/actions/{action}",
-     true, R_DEVICE_ACTION, OP},
-    {"GET", "/v1/tokens", "/v1/tokens", false, R_TOKENS, HTTP_ROLE_ADMIN},
+     true, R_DEVICE_ACTION, OP, false},
+    {"GET", "/v1/tokens", "/v1/tokens", false, R_TOKENS, HTTP_ROLE_ADMIN,
+     false},
 };
 #undef RD
 #undef OP
@@ -218,22 +220,29 @@ http_route_find(const char *method, const char *path, struct request *rq,
 
 	*path_known = false;
 	rq->allow[0] = '\0';
-	for (size_t i = 0; i < NROUTES; i++) {
+	for (size_t i = 0; i < NROUTES && !found; i++) {
 		char p[2][CMDBUS_NAME_BUF];
 		if (!path_match(routes[i].path, path, p))
 			continue;
 		*path_known = true;
-		size_t used = strlen(rq->allow);
-		snprintf(rq->allow + used, sizeof rq->allow - used, "%s%s%s",
-			 used ? ", " : "", routes[i].method,
-			 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
-		if (!found &&
-		    (strcmp(routes[i].method, method) == 0 ||
-		     (head && strcmp(routes[i].method, "GET") == 0))) {
+		if (strcmp(routes[i].method, method) == 0 ||
+		    (head && strcmp(routes[i].method, "GET") == 0)) {
 			found = &routes[i];
 			memcpy(rq->param, p[0], sizeof rq->param);
 			memcpy(rq->param2, p[1], sizeof rq->param2);
 		}
+	}
+	if (found || !*path_known)
+		return found;
+	/* Only a 405 needs the methods the path has. */
+	for (size_t i = 0; i < NROUTES; i++) {
+		char p[2][CMDBUS_NAME_BUF];
+		if (!path_match(routes[i].path, path, p))
+			continue;
+		size_t used = strlen(rq->allow);
+		snprintf(rq->allow + used, sizeof rq->allow - used, "%s%s%s",
+			 used ? ", " : "", routes[i].method,
+			 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
 	}
 	return found;
 }
@@ -272,6 +281,15 @@ has_body(struct MHD_Connection *conn)
  * segment, no percent-encoding (no name needs it, and "%2F" must not
  * pass for a separator), no trailing slash. The query string is MHD's
  * to split and is bounded by its length and count. */
+/* A byte names may hold: [A-Za-z0-9_.-]. (strspn with that set costs
+ * more than the rest of the check.) */
+static bool
+name_byte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
 bool
 http_uri_normal(const char *uri)
 {
@@ -284,9 +302,9 @@ http_uri_normal(const char *uri)
 	for (size_t i = 0; i < n;) {
 		/* At a '/': the segment after it. */
 		const char *seg = uri + i + 1;
-		size_t len =
-		    strspn(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				"abcdefghijklmnopqrstuvwxyz0123456789_.-");
+		size_t len = 0;
+		while (name_byte(seg[len]))
+			len++;
 		if (len == 0 || (len == 1 && seg[0] == '.') ||
 		    (len == 2 && seg[0] == '.' && seg[1] == '.'))
 			return false;
@@ -338,7 +356,7 @@ judge(struct http *h, struct MHD_Connection *conn, struct request *rq,
 	const struct route *r = http_route_find(method, url, rq, &known);
 	const struct http_token *tok = NULL;
 
-	snprintf(rq->who, sizeof rq->who, "anonymous");
+	memcpy(rq->who, "anonymous", sizeof "anonymous");
 	rq->role = HTTP_ROLE_ADMIN;
 	if (h->tokens.n > 0) {
 		tok = http_auth_find(
@@ -490,6 +508,7 @@ on_epoll(struct loop *l, int fd, unsigned events, void *ud)
 	(void)fd;
 	(void)events;
 	MHD_run(h->d);
+	http_snapshot_end(h);
 }
 
 /* MHD says how long it may wait; 0 means it has work now (a timed-out
@@ -510,8 +529,25 @@ on_prepare(struct loop *l, void *ud)
 		if (t > 0)
 			return (uint64_t)t < next ? (uint64_t)t : next;
 		MHD_run(h->d);
+		http_snapshot_end(h);
 	}
 	return 0;
+}
+
+void
+http_snapshot_begin(struct http *h)
+{
+	if (!h->snapshot_open && h->snapshot_begin)
+		h->snapshot_open = h->snapshot_begin(h->snapshot_ud) == 0;
+}
+
+void
+http_snapshot_end(struct http *h)
+{
+	if (h->snapshot_open) {
+		h->snapshot_end(h->snapshot_ud);
+		h->snapshot_open = false;
+	}
 }
 
 int
@@ -556,6 +592,11 @@ http_new(struct loop *l, const struct http_config *cfg, struct core *core,
 	h->max_waiters =
 	    cfg->max_waiters ? cfg->max_waiters : HTTP_DEFAULT_MAX_WAITERS;
 	h->audit_fd = -1;
+	if (cfg->snapshot_begin && cfg->snapshot_end) {
+		h->snapshot_begin = cfg->snapshot_begin;
+		h->snapshot_end = cfg->snapshot_end;
+		h->snapshot_ud = cfg->snapshot_ud;
+	}
 	rc = http_auth_build(cfg->token, cfg->token_sha256, cfg->ntoken_sha256,
 			     cfg->tokens, &h->tokens);
 	if (rc < 0) {
@@ -680,8 +721,10 @@ http_free(struct http *h)
 	h->stopping = true;
 	if (h->d && h->nwaiters) {
 		(void)http_wait_expire(h, 0, true);
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 4; i++) {
 			MHD_run(h->d);
+			http_snapshot_end(h);
+		}
 	}
 	if (h->kicked)
 		(void)loop_del_timer(h->loop, h->kick_timer);

@@ -70,6 +70,13 @@ struct http_config {
 	const char *audit_log; /* JSON-lines audit file, or NULL: none */
 	uint64_t max_wait_ms;  /* cap of ?wait and action calls; 0: 60 s */
 	size_t max_waiters;    /* suspended requests at most; 0: 128 */
+	/* Optional: a read snapshot of the store for the read-only requests
+	 * of one pass (store_snapshot_begin/end), so that they share one
+	 * read transaction. Begun at the first such request of a pass and
+	 * ended before any other request and when the pass is over. */
+	int (*snapshot_begin)(void *ud);
+	void (*snapshot_end)(void *ud);
+	void *snapshot_ud;
 };
 
 #define HTTP_DEFAULT_MAX_WAIT_MS 60000u

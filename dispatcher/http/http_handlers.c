@@ -21,6 +21,7 @@
 #include "output.h"
 #include "query.h"
 #include "views.h"
+#include "window.h"
 
 /* A refusal of a query parameter: 400 naming it. */
 static enum MHD_Result
@@ -181,30 +182,75 @@ target_name(enum cmdbus_target_kind k)
 					   : "all";
 }
 
-/* POST /v1/jobs: what jobs_create_idem does, with the request at hand
- * for the audit. */
-static int
-job_create(struct http *h, struct request *rq, char **out, size_t *outlen,
-	   unsigned *status, struct cmdbus_diag *diag)
-{
-	struct cmdbus_job_request req;
-	char id[CMDBUS_ID_BUF];
-	bool existed = false;
+/* A new job's answer waits for the pass's group commit at most this
+ * long; the commit comes at the end of the same loop pass. */
+#define COMMIT_WAIT_MS 60000
 
-	*out = NULL;
-	int rc = cmdbus_job_request_decode(rq->body.data ? rq->body.data : "",
-					   rq->body.len, &req, diag);
-	if (rc == 0)
-		rc = jobs_submit(h->core, &req, id, &existed, diag);
-	if (rc == 0)
-		rc = views_job(h->core, id, out, outlen);
-	/* A repeat under the same idempotency key created nothing. */
-	*status = existed ? MHD_HTTP_OK : MHD_HTTP_CREATED;
-	if (rc == 0)
-		audit_job(h, rq, "job.create", id, target_name(req.target),
-			  *status);
-	cmdbus_job_request_fini(&req);
-	return rc;
+/* Suspends a request until the group commit of the job it created. */
+static enum MHD_Result
+wait_commit(struct http *h, struct request *rq)
+{
+	if (!rq->waiting) {
+		rq->waiting = true;
+		rq->deadline = loop_now_ms(h->loop) + COMMIT_WAIT_MS;
+	}
+	http_wait_commit(h, rq);
+	return MHD_YES;
+}
+
+/* What a creator answers when its job is not there after the commit:
+ * the store's error (507 when the disk is full), else 503. */
+static int
+commit_failure(struct http *h, const char *job)
+{
+	int rc = window_job_failed(h->core, job);
+	return rc < 0 ? rc : -ERR_UNAVAILABLE;
+}
+
+/* POST /v1/jobs: the job joins the pass's group commit, and the answer
+ * (201 with its view, or 200 for an idempotent repeat) goes after that
+ * commit; a job whose commit failed does not exist: 503. */
+static enum MHD_Result
+job_create(struct http *h, struct request *rq)
+{
+	struct cmdbus_diag diag;
+	char *out = NULL;
+	size_t outlen = 0;
+	int rc;
+
+	memset(&diag, 0, sizeof diag);
+	if (!rq->wait_job[0]) {
+		struct cmdbus_job_request req;
+		bool existed = false;
+		rc = cmdbus_job_request_decode(rq->body.data ? rq->body.data
+							     : "",
+					       rq->body.len, &req, &diag);
+		if (rc == 0)
+			rc = jobs_submit_grouped(h->core, &req, rq->wait_job,
+						 &existed, &diag);
+		rq->created_status = existed ? MHD_HTTP_OK : MHD_HTTP_CREATED;
+		rq->created_target = target_name(req.target);
+		cmdbus_job_request_fini(&req);
+		if (rc < 0) {
+			rq->wait_job[0] = '\0';
+			if (rc == -ERR_MALFORMED || rc == -ERR_CONFLICT)
+				log_info("http.job_refused",
+					 "who=%s field=%s message=%s", rq->who,
+					 diag.field[0] ? diag.field : "-",
+					 diag.message);
+			return http_reply_rc(h, rq, rc, &diag);
+		}
+		if (window_job_pending(h->core, rq->wait_job))
+			return wait_commit(h, rq);
+	}
+	rc = views_job(h->core, rq->wait_job, &out, &outlen);
+	if (rc == -ERR_NOT_FOUND)
+		rc = commit_failure(h, rq->wait_job);
+	if (rc < 0)
+		return http_reply_rc(h, rq, rc, NULL);
+	audit_job(h, rq, "job.create", rq->wait_job, rq->created_target,
+		  rq->created_status);
+	return http_reply(h, rq, rq->created_status, out, outlen, NULL, NULL);
 }
 
 /* GET /v1/tokens: names and roles, never digests. */
@@ -359,15 +405,20 @@ exec_get(struct http *h, struct request *rq, bool output)
 	} else if (arg_wait(h, rq, &wait_ms) < 0) {
 		return bad_param(h, rq, "wait", "wait is a number of seconds");
 	}
-	int rc = views_execution_state(h->core, rq->param, &st);
+	/* The view is read with its state: one read answers a finished
+	 * execution, the usual case; one that waits reads again when it is
+	 * resumed. */
+	int rc =
+	    output ? views_execution_state(h->core, rq->param, &st)
+		   : views_execution_read(h->core, rq->param, &st, &out, &len);
 	if (rc == 0 && !cmdbus_state_is_terminal(st) &&
 	    wait_more(h, rq, wait_ms)) {
+		free(out);
 		memcpy(rq->wait_exec, rq->param, sizeof rq->wait_exec);
 		return http_wait_suspend(h, rq);
 	}
-	if (rc == 0)
-		rc = output ? output_view(h->core, rq->param, &out, &len)
-			    : views_execution(h->core, rq->param, &out, &len);
+	if (rc == 0 && output)
+		rc = output_view(h->core, rq->param, &out, &len);
 	if (rc < 0)
 		return http_reply_rc(h, rq, rc, NULL);
 	return http_reply(h, rq, MHD_HTTP_OK, out, len, NULL, NULL);
@@ -398,7 +449,8 @@ action_call(struct http *h, struct request *rq)
 		 * a device not seen yet rather than refusing it. */
 		req.allow_unknown = true;
 		if (rc == 0)
-			rc = jobs_submit(h->core, &req, job, &existed, &diag);
+			rc = jobs_submit_grouped(h->core, &req, job, &existed,
+						 &diag);
 		cmdbus_job_request_fini(&req);
 		if (rc == 0)
 			rc = h->core->store.job_executions(h->core->store.ud,
@@ -422,13 +474,21 @@ action_call(struct http *h, struct request *rq)
 				      .status = existed ? MHD_HTTP_OK
 							: MHD_HTTP_CREATED};
 		http_audit(h, rq, &a);
+		(void)wait_more(h, rq, h->max_wait_ms);
+		if (window_job_pending(h->core, job)) {
+			memcpy(rq->wait_job, job, sizeof rq->wait_job);
+			return wait_commit(h, rq);
+		}
 	}
-	rc = views_execution_state(h->core, rq->wait_exec, &st);
+	rc = views_execution_read(h->core, rq->wait_exec, &st, &out, &len);
+	/* Created by this call, gone: the commit of its job failed. */
+	if (rc == -ERR_NOT_FOUND && rq->wait_job[0])
+		rc = commit_failure(h, rq->wait_job);
 	if (rc == 0 && !cmdbus_state_is_terminal(st) &&
-	    wait_more(h, rq, h->max_wait_ms))
+	    wait_more(h, rq, h->max_wait_ms)) {
+		free(out);
 		return http_wait_suspend(h, rq);
-	if (rc == 0)
-		rc = views_execution(h->core, rq->wait_exec, &out, &len);
+	}
 	if (rc < 0)
 		return http_reply_rc(h, rq, rc, NULL);
 	if (cmdbus_state_is_terminal(st))
@@ -453,6 +513,12 @@ http_dispatch(struct http *h, struct request *rq)
 	int rc;
 
 	memset(&diag, 0, sizeof diag);
+	/* The reads of a pass share one read transaction; anything else
+	 * (a write, the write-lock probe of /healthz) runs after it ends. */
+	if (rq->route->reads_only)
+		http_snapshot_begin(h);
+	else
+		http_snapshot_end(h);
 	switch (rq->route->id) {
 	case R_HEALTH: {
 		bool healthy = false;
@@ -466,13 +532,7 @@ http_dispatch(struct http *h, struct request *rq)
 		ctype = "text/plain; version=0.0.4; charset=utf-8";
 		break;
 	case R_JOBS_CREATE:
-		rc = job_create(h, rq, &out, &outlen, &status, &diag);
-		if (rc == -ERR_MALFORMED || rc == -ERR_CONFLICT)
-			log_info("http.job_refused",
-				 "who=%s field=%s message=%s", rq->who,
-				 diag.field[0] ? diag.field : "-",
-				 diag.message);
-		break;
+		return job_create(h, rq);
 	case R_JOBS_LIST:
 		if (list_args(rq, true, &q, &bad, &why) < 0)
 			return bad_param(h, rq, bad, why);

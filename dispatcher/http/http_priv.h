@@ -54,6 +54,10 @@ struct route {
 	bool body;	  /* reads a JSON body */
 	enum route_id id;
 	enum http_role role; /* the least role that may call it */
+	/* Its handler only reads the store, so it may run inside the read
+	 * snapshot of a pass (http_snapshot_begin); every other route ends
+	 * the snapshot first. */
+	bool reads_only;
 };
 
 struct http {
@@ -77,6 +81,12 @@ struct http {
 	uint64_t kick_timer; /* a pending run after resumes, when kicked */
 	bool kicked;
 	bool stopping;
+	/* The read snapshot of the store (http_config), and whether one is
+	 * open now. */
+	int (*snapshot_begin)(void *ud);
+	void (*snapshot_end)(void *ud);
+	void *snapshot_ud;
+	bool snapshot_open;
 };
 
 /* One request's state between the handler's calls. */
@@ -112,6 +122,11 @@ struct request {
 	uint64_t deadline;	       /* loop time, ms */
 	char wait_exec[CMDBUS_ID_BUF]; /* resume when this one ends */
 	char wait_job[CMDBUS_ID_BUF];  /* or when this job may have */
+	/* A job this request created in the pass's group commit: resumed
+	 * when that commit is done (held or not), whatever the state. */
+	bool wait_commit;
+	unsigned created_status;    /* 201, or 200 for an idempotent repeat */
+	const char *created_target; /* static: what the audit names */
 	struct request *wprev, *wnext;
 	struct follow *follow; /* a follow of live output, or NULL */
 };
@@ -146,7 +161,9 @@ bool http_uri_normal(const char *uri);
 int http_auth_build(const char *token, const char *const *sha, size_t n,
 		    const struct http_tokens *table, struct http_tokens *out);
 /* The entry an Authorization header's bearer token matches, or NULL;
- * borrowed from t. */
+ * borrowed from t. A token matched once is remembered in t's cache and
+ * compared there (in constant time, with every slot) before any digest
+ * is computed. */
 const struct http_token *http_auth_find(const struct http_tokens *t,
 					const char *header);
 
@@ -174,6 +191,13 @@ void http_audit(struct http *h, struct request *rq, const struct audit_rec *a);
 /* http_handlers.c: answers a complete request. */
 enum MHD_Result http_dispatch(struct http *h, struct request *rq);
 
+/* http.c: the store's read snapshot. Read-only routes begin it (once a
+ * pass); every other route ends it before it runs, and so does the end
+ * of each pass of MHD_run(), so that nothing writes, and the loop never
+ * goes on, while it is open. */
+void http_snapshot_begin(struct http *h);
+void http_snapshot_end(struct http *h);
+
 /* http_wait.c */
 /* Suspends the request until wait_exec or wait_job changes or its
  * deadline passes; then its handler is called again. 429 when too many
@@ -182,6 +206,10 @@ enum MHD_Result http_wait_suspend(struct http *h, struct request *rq);
 /* Suspends a request with no limit (a follower between events); its
  * response's reader is called again when it is resumed. */
 void http_wait_park(struct http *h, struct request *rq);
+/* Suspends a request until the group commit of the job it created (its
+ * wait_job): resumed when the core tells of that job, whatever came of
+ * the commit, or at its deadline. */
+void http_wait_commit(struct http *h, struct request *rq);
 /* How many requests wait or follow: what max_waiters bounds. */
 size_t http_wait_load(const struct http *h);
 /* Forgets a request that is closing (from MHD's completion callback). */

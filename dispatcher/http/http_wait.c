@@ -46,6 +46,7 @@ on_kick(struct loop *l, uint64_t id, void *ud)
 	(void)id;
 	h->kicked = false;
 	MHD_run(h->d);
+	http_snapshot_end(h);
 }
 
 static void
@@ -99,6 +100,17 @@ http_wait_park(struct http *h, struct request *rq)
 {
 	link_waiter(h, rq);
 	MHD_suspend_connection(rq->conn);
+}
+
+void
+http_wait_commit(struct http *h, struct request *rq)
+{
+	rq->wait_commit = true;
+	http_wait_park(h, rq);
+	/* The commit comes at the loop's next prepare; this may be a pass
+	 * whose prepare has run (MHD is also run from one), so the loop must
+	 * not sleep before it. */
+	kick(h);
 }
 
 enum MHD_Result
@@ -189,6 +201,16 @@ http_wait_observer(void *ud, const char *exec_id, const char *job_id,
 	 * are woken by any change, new output included. */
 	for (rq = h->waiters; rq; rq = nx) {
 		nx = rq->wnext;
+		/* A creator waits for its job's commit, told as the job
+		 * alone, whatever came of it. */
+		if (rq->wait_commit) {
+			if (!exec_id && job_id &&
+			    strcmp(rq->wait_job, job_id) == 0) {
+				rq->wait_commit = false;
+				resume(h, rq);
+			}
+			continue;
+		}
 		if (rq->follow) {
 			if (exec_id && strcmp(rq->wait_exec, exec_id) == 0)
 				resume(h, rq);

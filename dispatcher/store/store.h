@@ -28,4 +28,13 @@ void store_port(struct store *s, struct store_port *out);
  * a negative code. */
 int store_schema_version(struct store *s);
 
+/* A read snapshot (ud = the store): the reads until store_snapshot_end()
+ * share one read transaction instead of one each. For a run of
+ * read-only requests; the caller ends it before anything may write, and
+ * before the loop goes on. 0 when begun; -EBUSY when a transaction is
+ * open already (the reads then go through it, as they would anyway), or
+ * a store failure. */
+int store_snapshot_begin(void *ud);
+void store_snapshot_end(void *ud);
+
 #endif

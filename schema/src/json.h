@@ -45,6 +45,12 @@ void schema_sbuf_putc(struct sbuf *b, char c);
  * the sticky error, in which case nothing is handed over. */
 int schema_sbuf_steal(struct sbuf *b, char **out, size_t *outlen);
 
+/* Whether s[0..len) is one JSON value that schema_json_parse() accepts
+ * and schema_json_write() would write back as the same bytes. "false"
+ * may also mean "not sure" (an exponent, a long number, many keys): the
+ * caller then parses and writes. See json_canon.c. */
+bool schema_json_canonical(const char *s, size_t len);
+
 /* Canonical compact text of a tree (see json_write.c). 0, -EINVAL (a
  * non-finite number, an invalid node), -ENOMEM. */
 int schema_json_write(const cJSON *n, struct sbuf *b);

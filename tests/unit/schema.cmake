@@ -5,6 +5,10 @@ cmdbus_unit_test(schema_json SOURCES unit/test_schema_json.c
                  LIBS cmdbus_schema PkgConfig::CJSON)
 target_include_directories(test_schema_json PRIVATE
                            ${PROJECT_SOURCE_DIR}/schema/src)
+cmdbus_unit_test(schema_json_canon SOURCES unit/test_schema_json_canon.c
+                 LIBS cmdbus_schema PkgConfig::CJSON)
+target_include_directories(test_schema_json_canon PRIVATE
+                           ${PROJECT_SOURCE_DIR}/schema/src)
 cmdbus_unit_test(schema_vectors SOURCES unit/test_schema_vectors.c
                  unit/test_schema_files.c
                  LIBS cmdbus_schema)

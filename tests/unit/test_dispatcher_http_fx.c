@@ -75,6 +75,15 @@ client(void *arg)
 	return NULL;
 }
 
+/* As the dispatcher does before each wait: the pass's group commit. */
+static uint64_t
+on_prepare(struct loop *l, void *ud)
+{
+	(void)l;
+	core_flush(ud);
+	return UINT64_MAX;
+}
+
 unsigned
 fx_call(struct fx *f, struct call *c, const char *req, const char **body)
 {
@@ -129,8 +138,13 @@ fx_setup(void **state)
 	struct core_config cc = {.prefix = "cmdbus/v1",
 				 .session_expiry_ms = 7 * 86400000ull};
 	assert_int_equal(core_init(&f->core, &cc, &clock_system, &sp, &bp), 0);
-	struct http_config hc = {
-	    .bind = "127.0.0.1", .port = 0, .token = TOKEN};
+	assert_int_equal(loop_add_prepare(f->loop, on_prepare, &f->core), 0);
+	struct http_config hc = {.bind = "127.0.0.1",
+				 .port = 0,
+				 .token = TOKEN,
+				 .snapshot_begin = store_snapshot_begin,
+				 .snapshot_end = store_snapshot_end,
+				 .snapshot_ud = f->store};
 	int rc = http_new(f->loop, &hc, &f->core, &f->http, err, sizeof err);
 	if (rc != 0)
 		fail_msg("http_new: %s", err);

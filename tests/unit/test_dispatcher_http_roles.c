@@ -122,6 +122,37 @@ test_roles(void **state)
 	http_tokens_fini(&t);
 }
 
+/* A token that was accepted loses its access, or changes its role, the
+ * moment the tokens are reloaded (SIGHUP). */
+static void
+test_reload_takes_effect(void **state)
+{
+	struct fx *f = *state;
+	struct http_tokens t = {0};
+	struct call c;
+	const char *body;
+	char sha[CMDBUS_SHA256_HEX + 1], err[128];
+	const char *list[1] = {sha};
+
+	assert_int_equal(fx_get(f, &c, "/v1/devices", &body), 200);
+	assert_int_equal(fx_get(f, &c, "/v1/devices", &body), 200);
+	cmdbus_sha256_hex("other", 5, sha);
+	assert_int_equal(http_set_tokens(f->http, NULL, list, 1, NULL), 0);
+	assert_int_equal(fx_get(f, &c, "/v1/devices", &body), 401);
+
+	/* The same token again, now with the read role only. */
+	cmdbus_sha256_hex(TOKEN, strlen(TOKEN), sha);
+	assert_int_equal(
+	    http_tokens_add(&t, "ro", HTTP_ROLE_READ, sha, err, sizeof err), 0);
+	assert_int_equal(http_set_tokens(f->http, NULL, NULL, 0, &t), 0);
+	assert_int_equal(fx_get(f, &c, "/v1/tokens", &body), 403);
+	assert_int_equal(fx_get(f, &c, "/v1/tokens", &body), 403);
+	assert_int_equal(fx_get(f, &c, "/v1/devices", &body), 200);
+	http_tokens_fini(&t);
+	assert_int_equal(http_set_tokens(f->http, TOKEN, NULL, 0, NULL), 0);
+	assert_int_equal(fx_get(f, &c, "/v1/tokens", &body), 200);
+}
+
 int
 main(void)
 {
@@ -130,6 +161,7 @@ main(void)
 	    T(test_auth),
 	    T(test_token_digests),
 	    T(test_roles),
+	    T(test_reload_takes_effect),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -151,6 +151,13 @@ _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
 	" e.cmd_sha256, e.boot_id, e.result, e.error_code, e.error_message,"   \
 	" e.late_results, e.held, e.release_seq"                               \
 	" FROM executions e JOIN jobs j ON j.id = e.job "
+/* The same columns but the command payload, which no view shows. */
+#define EXEC_VIEW_COLUMNS                                                      \
+	"SELECT e.id, e.job, e.device, j.action, e.state, e.created_at,"       \
+	" e.updated_at, e.published_at, e.finished_at, e.exp_at, NULL,"        \
+	" e.cmd_sha256, e.boot_id, e.result, e.error_code, e.error_message,"   \
+	" e.late_results, e.held, e.release_seq"                               \
+	" FROM executions e JOIN jobs j ON j.id = e.job "
 #define JOB_COLUMNS                                                            \
 	"SELECT id, action, args, state, created_at, finished_at,"             \
 	" timeout_ms, ttl_ms, stream, idempotency_key, request_sha256,"        \
@@ -206,6 +213,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_JOB_GET] = JOB_COLUMNS "WHERE id = ?1",
     [S_JOB_EXECS] = EXEC_COLUMNS "WHERE e.job = ?1 ORDER BY e.id",
     [S_EXEC_GET] = EXEC_COLUMNS "WHERE e.id = ?1",
+    [S_EXEC_VIEW] = EXEC_VIEW_COLUMNS "WHERE e.id = ?1",
     [S_EXEC_UNFINISHED] =
 	EXEC_COLUMNS "WHERE e.state IN " UNFINISHED " ORDER BY e.job, e.id",
     [S_EXEC_SET_COMMAND] =
@@ -592,6 +600,7 @@ store_port(struct store *s, struct store_port *out)
 	    .batch_end = store_batch_end,
 	    .exec_device_unfinished = store_exec_device_unfinished,
 	    .exec_device_inflight = store_exec_device_inflight,
+	    .exec_view_get = store_exec_view_get,
 	    .prune = store_prune,
 	    .counts = store_counts,
 	    .job_list = store_job_list,

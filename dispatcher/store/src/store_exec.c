@@ -193,6 +193,13 @@ store_exec_get(void *ud, const char *id, struct exec_rec *out)
 }
 
 int
+store_exec_view_get(void *ud, const char *id, struct exec_rec *out)
+{
+	return store_get(ud, S_EXEC_VIEW, id, "exec_view_get", store_exec_row,
+			 out, sizeof *out);
+}
+
+int
 store_exec_set_commands(void *ud, const struct exec_command *cmds, size_t n)
 {
 	struct store *s = ud;

@@ -22,6 +22,7 @@ enum stmt_id {
 	S_ROLLBACK_TO,
 	S_EXEC_DEVICE_UNFINISHED,
 	S_EXEC_DEVICE_INFLIGHT,
+	S_EXEC_VIEW,
 	S_PRUNE_EXECS,
 	S_PRUNE_JOBS,
 	S_COUNT_EXECS,
@@ -110,6 +111,7 @@ int store_batch_flush(struct store *s);
 int store_batch(void *ud, bool on);
 int store_batch_end(void *ud, bool *committed, uint64_t *commit_us);
 int store_exec_device_inflight(void *ud, const char *device, uint64_t *n);
+int store_exec_view_get(void *ud, const char *id, struct exec_rec *out);
 int store_exec_device_unfinished(void *ud, const char *device, size_t limit,
 				 struct exec_list *out);
 int store_prune(void *ud, uint64_t before, size_t limit, uint64_t *execs,

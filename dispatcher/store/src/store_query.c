@@ -108,3 +108,37 @@ store_job_cancel(void *ud, const char *job, uint64_t at)
 	}
 	return store_tx_end(s, rc);
 }
+
+/* A read snapshot spans a run of REST reads (one pass of the HTTP
+ * server): one read transaction, and its two file locks on the WAL
+ * index, instead of one per statement. It is only begun when no
+ * transaction is open, and holds no write lock, so the batch and every
+ * writer are untouched; the caller ends it before anything writes.
+ * BEGIN and COMMIT are run once per pass, not per request, so they are
+ * not kept prepared. */
+int
+store_snapshot_begin(void *ud)
+{
+	struct store *s = ud;
+
+	if (s->batch_open || !sqlite3_get_autocommit(s->db))
+		return -EBUSY;
+	int src = sqlite3_exec(s->db, "BEGIN DEFERRED", NULL, NULL, NULL);
+	return src == SQLITE_OK ? 0 : store_fail(s, "snapshot_begin", src);
+}
+
+void
+store_snapshot_end(void *ud)
+{
+	struct store *s = ud;
+
+	/* SQLite may have ended it already (an I/O error rolls back); a
+	 * batch is never ours to commit. */
+	if (s->batch_open || sqlite3_get_autocommit(s->db))
+		return;
+	int src = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (src != SQLITE_OK) {
+		(void)store_fail(s, "snapshot_end", src);
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+}
