@@ -27,6 +27,10 @@ void store_port(struct store *s, struct store_port *out);
 /* The schema version recorded in the database (PRAGMA user_version), or
  * a negative code. */
 int store_schema_version(struct store *s);
+/* How many checkpoints of the write-ahead log copied pages into the
+ * database so far. A store on a file checkpoints from a thread of its own
+ * every 250 ms, never in the caller's commits; one in memory does not. */
+unsigned long store_checkpoints(const struct store *s);
 
 /* A read snapshot (ud = the store): the reads until store_snapshot_end()
  * share one read transaction instead of one each. For a run of

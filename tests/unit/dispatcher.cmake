@@ -21,7 +21,7 @@ cmdbus_unit_test(dispatcher_store
   LIBS dispatcher_store)
 cmdbus_unit_test(dispatcher_sync
   SOURCES unit/test_dispatcher_sync.c
-  LIBS dispatcher_store)
+  LIBS dispatcher_store Threads::Threads)
 cmdbus_unit_test(dispatcher_output
   SOURCES unit/test_dispatcher_output.c
   LIBS dispatcher_store)

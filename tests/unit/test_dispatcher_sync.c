@@ -3,7 +3,8 @@
  * default one counts the syncs of the write-ahead log, so that a job, a
  * first payload and an execution's end are seen flushed before the
  * commit returns, and a group commit of progress only is seen not to
- * cost a flush. */
+ * cost a flush; and the database file is flushed (checkpointed) by the
+ * store's own thread, never in a commit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "store.h"
@@ -22,12 +25,14 @@
 /* ---- the counting VFS ---- */
 
 static sqlite3_vfs *base_vfs;
-static unsigned wal_syncs;
+static unsigned wal_syncs;  /* of any thread */
+static unsigned main_syncs; /* of the database file, by the test */
+static pthread_t test_thread;
 
 struct cfile {
 	sqlite3_file file;
 	sqlite3_file *real; /* the base VFS's file, allocated after us */
-	int is_wal;
+	int is_wal, is_main;
 };
 
 #define REAL(f) (((struct cfile *)(f))->real)
@@ -55,8 +60,14 @@ c_truncate(sqlite3_file *f, sqlite3_int64 n)
 static int
 c_sync(sqlite3_file *f, int flags)
 {
-	if (((struct cfile *)f)->is_wal)
-		wal_syncs++;
+	/* Only the test's thread counts: the checkpoint thread's syncs
+	 * would race with the counters. */
+	if (pthread_equal(pthread_self(), test_thread)) {
+		if (((struct cfile *)f)->is_wal)
+			wal_syncs++;
+		if (((struct cfile *)f)->is_main)
+			main_syncs++;
+	}
 	return REAL(f)->pMethods->xSync(REAL(f), flags);
 }
 static int
@@ -143,6 +154,7 @@ c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
 	(void)vfs;
 	cf->real = (sqlite3_file *)(cf + 1);
 	cf->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+	cf->is_main = (flags & SQLITE_OPEN_MAIN_DB) != 0;
 	int rc = base_vfs->xOpen(base_vfs, name, cf->real, flags, out_flags);
 	/* xClose is called even when xOpen fails, but only with methods. */
 	f->pMethods = cf->real->pMethods ? &cmethods : NULL;
@@ -154,6 +166,7 @@ static sqlite3_vfs counting_vfs;
 static void
 vfs_install(void)
 {
+	test_thread = pthread_self();
 	if (base_vfs)
 		return;
 	base_vfs = sqlite3_vfs_find(NULL);
@@ -371,6 +384,49 @@ test_end_flushed_with_progress_before_it(void **state)
 	assert_int_equal(batch_syncs(f, w_presence), 0);
 }
 
+/* A job of one execution with ids numbered i. */
+static void
+make_small_job(struct fx *f, unsigned i)
+{
+	struct job_rec j;
+	struct exec_rec e;
+
+	memset(&j, 0, sizeof j);
+	memset(&e, 0, sizeof e);
+	snprintf(j.id, sizeof j.id, "01JOB%021u", i);
+	snprintf(j.action, sizeof j.action, "ping");
+	j.state = CMDBUS_JOB_RUNNING;
+	j.created_at = 1000 + i;
+	j.ttl_ms = 60000;
+	snprintf(e.id, sizeof e.id, "01EXE%021u", i);
+	snprintf(e.device, sizeof e.device, "dev-%u", i % 50);
+	e.state = CMDBUS_STATE_QUEUED;
+	e.created_at = e.updated_at = 1000 + i;
+	e.exp_at = 61000;
+	assert_int_equal(f->p.job_create(f->p.ud, &j, &e, 1), 0);
+}
+
+static void
+test_checkpoints_off_the_commits(void **state)
+{
+	struct fx *f = *state;
+	unsigned before = main_syncs;
+
+	/* Several times the log SQLite would checkpoint at by default
+	 * (1 000 pages), each job a commit of its own. */
+	for (unsigned i = 0; i < 400; i++)
+		make_small_job(f, i);
+	assert_int_equal(main_syncs, before);
+	/* The store's thread copies the log into the database. */
+	for (int tries = 0; tries < 200 && store_checkpoints(f->s) == 0;
+	     tries++) {
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_true(store_checkpoints(f->s) > 0);
+	assert_int_equal(main_syncs, before);
+}
+
 int
 main(void)
 {
@@ -379,6 +435,7 @@ main(void)
 	    T(test_job_and_payload_one_flush),
 	    T(test_progress_batch_not_flushed),
 	    T(test_end_flushed_with_progress_before_it),
+	    T(test_checkpoints_off_the_commits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

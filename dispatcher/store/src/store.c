@@ -762,6 +762,23 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	/* Checkpoints leave this connection's commits for a thread of
+	 * their own (store_checkpoint.c). */
+	if (strcmp(path, ":memory:") != 0) {
+		rc = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=0", NULL,
+				  NULL, NULL);
+		if (rc != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", path,
+				 sqlite3_errmsg(s->db));
+			rc = store_map_rc(rc);
+			goto fail;
+		}
+		if ((rc = store_ckpt_start(s, path)) < 0) {
+			snprintf(err, errlen, "checkpoint thread: %s",
+				 err_str(rc));
+			goto fail;
+		}
+	}
 	*out = s;
 	return 0;
 fail:
@@ -774,6 +791,7 @@ store_close(struct store *s)
 {
 	if (!s)
 		return;
+	store_ckpt_stop(s);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db)

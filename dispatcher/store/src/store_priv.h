@@ -77,9 +77,15 @@ struct store {
 	bool batch_open; /* a batch transaction is open */
 	bool batch_lost; /* SQLite rolled the open batch back on an error */
 	bool batch_full; /* a write in the open batch needs a durable commit */
+	struct store_ckpt *ckpt; /* store_checkpoint.c, or NULL */
 	int batch_rc;	 /* the error that lost it */
 	int join_kind;	 /* what store_tx_join began: enum in store_batch.c */
 };
+
+/* store_checkpoint.c: the thread that checkpoints the log of the
+ * database at path, and its end (before the store's connection closes). */
+int store_ckpt_start(struct store *s, const char *path);
+void store_ckpt_stop(struct store *s);
 
 /* Logs an SQLite failure of `op` and maps it to a project code. */
 int store_fail(struct store *s, const char *op, int rc);
