@@ -293,11 +293,22 @@ parent_run(const struct lg_agents_opts *o)
 				}
 				continue;
 			}
-			/* EOF before the signal: the child died. */
-			fprintf(stderr, "loadgen: process %llu ended early\n",
-				(unsigned long long)j);
+			/* EOF: the child ended. A child ends cleanly only on
+			 * a stop signal, and a signal to the whole group (as
+			 * killpg sends) may end it before this process reads
+			 * its own: then it is the stop, not a failure. */
+			int st = 0;
+			if (waitpid(pids[j], &st, 0) == pids[j]) {
+				pids[j] = -1;
+				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+					fprintf(stderr,
+						"loadgen: process %llu ended "
+						"early\n",
+						(unsigned long long)j);
+					rc = 1;
+				}
+			}
 			epoll_ctl(ep, EPOLL_CTL_DEL, fds[j], NULL);
-			rc = 1;
 			stop = true;
 		}
 	}

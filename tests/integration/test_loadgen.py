@@ -77,7 +77,8 @@ class LoadgenTest(ClusterTestCase):
         finally:
             os.killpg(agents.pid, signal.SIGTERM)
             out, _ = agents.communicate(timeout=STOP_DEADLINE)
-        self.assertEqual(agents.returncode, 0)
+        self.assertEqual(agents.returncode, 0,
+                         err_path.read_text(errors="replace")[-2000:])
         stats = [s for s in json_lines(out.decode())
                  if s["event"] == "stats"]
         self.assertEqual(len(stats), 2)  # one line per process
