@@ -360,6 +360,22 @@ undecodable_drop_reason(const char *p, size_t len)
 
 /* ---- commands ---- */
 
+/* A command the journal could not take: refused, never run. */
+static void
+refuse_unjournaled(struct core *c, const char *id, const char *sha)
+{
+	reject(c, 0, id, sha, CMDBUS_STATE_REJECTED,
+	       CMDBUS_E_JOURNAL_UNAVAILABLE,
+	       "the journal cannot be written; retry later");
+}
+
+static void
+report_accepted(struct core *c, const char *id, const char *sha)
+{
+	if (send_report(c, id, sha, CMDBUS_STATE_ACCEPTED, -1) != 0)
+		log_warn("report.failed", "exec=%s state=ACCEPTED", id);
+}
+
 /* ping and info change nothing outside the agent, so running them before
  * the journal holds RECEIVED cannot be seen: RECEIVED and the result go
  * to the journal in one write and one sync, and only then are ACCEPTED
@@ -385,13 +401,10 @@ run_pure(struct core *c, const struct cmdbus_command *cmd,
 			cmd->idempotent, cmd->idempotent ? payload : NULL,
 			cmd->idempotent ? plen : 0, msg, len) != 0) {
 		free(msg);
-		reject(c, 0, cmd->id, sha, CMDBUS_STATE_REJECTED,
-		       CMDBUS_E_JOURNAL_UNAVAILABLE,
-		       "the journal cannot be written; retry later");
+		refuse_unjournaled(c, cmd->id, sha);
 		return;
 	}
-	if (send_report(c, cmd->id, sha, CMDBUS_STATE_ACCEPTED, -1) != 0)
-		log_warn("report.failed", "exec=%s state=ACCEPTED", cmd->id);
+	report_accepted(c, cmd->id, sha);
 	core_answer(c, cmd->id, msg, len);
 }
 
@@ -492,13 +505,10 @@ handle_command(struct core *c, const struct cmdbus_command *cmd,
 			     cmd->idempotent, cmd->idempotent ? payload : NULL,
 			     cmd->idempotent ? plen : 0) != 0) {
 		run_plan_fini(&plan);
-		reject(c, 0, cmd->id, sha, CMDBUS_STATE_REJECTED,
-		       CMDBUS_E_JOURNAL_UNAVAILABLE,
-		       "the journal cannot be written; retry later");
+		refuse_unjournaled(c, cmd->id, sha);
 		return;
 	}
-	if (send_report(c, cmd->id, sha, CMDBUS_STATE_ACCEPTED, -1) != 0)
-		log_warn("report.failed", "exec=%s state=ACCEPTED", cmd->id);
+	report_accepted(c, cmd->id, sha);
 	if (registry_spawns(a) && core_running(c) >= c->max_running &&
 	    queue_push(c, cmd, sha, &plan) == 0)
 		; /* waits for a free slot, already ACCEPTED */
