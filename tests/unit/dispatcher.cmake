@@ -17,10 +17,10 @@ cmdbus_unit_test(dispatcher_devkeys
           unit/test_keys.c
   LIBS dispatcher_core OpenSSL::Crypto)
 cmdbus_unit_test(dispatcher_store
-  SOURCES unit/test_dispatcher_store.c
+  SOURCES unit/test_dispatcher_store.c unit/test_store_tmp.c
   LIBS dispatcher_store)
 cmdbus_unit_test(dispatcher_sync
-  SOURCES unit/test_dispatcher_sync.c
+  SOURCES unit/test_dispatcher_sync.c unit/test_store_tmp.c
   LIBS dispatcher_store Threads::Threads)
 cmdbus_unit_test(dispatcher_output
   SOURCES unit/test_dispatcher_output.c
@@ -54,7 +54,7 @@ cmdbus_unit_test(dispatcher_metrics
   SOURCES unit/test_dispatcher_metrics.c unit/test_dispatcher_fakes.c
   LIBS dispatcher_core)
 cmdbus_unit_test(dispatcher_batch
-  SOURCES unit/test_dispatcher_batch.c
+  SOURCES unit/test_dispatcher_batch.c unit/test_store_tmp.c
   LIBS dispatcher_store)
 cmdbus_unit_test(dispatcher_rollout
   SOURCES unit/test_dispatcher_rollout.c unit/test_dispatcher_fakes.c

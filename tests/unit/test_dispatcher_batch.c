@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "store.h"
+#include "test_store_tmp.h"
 
 struct fx {
 	char dir[64];
@@ -27,24 +28,14 @@ struct fx {
 	struct store_port p, r;
 };
 
-static void
-quiet(enum log_level level, const char *line, void *ud)
-{
-	(void)level;
-	(void)line;
-	(void)ud;
-}
-
 static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 	char err[256] = "";
 
-	log_set_sink(quiet, NULL);
-	snprintf(f->dir, sizeof f->dir, "/tmp/cmdbus-batch-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/d.db", f->dir);
+	log_set_sink(store_tmp_quiet, NULL);
+	store_tmp_make("batch", f->dir, sizeof f->dir, f->path, sizeof f->path);
 	if (store_open(f->path, &f->s, err, sizeof err) != 0 ||
 	    store_open(f->path, &f->reader, err, sizeof err) != 0)
 		fail_msg("store_open: %s", err);
@@ -58,16 +49,10 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[160];
 
 	store_close(f->s);
 	store_close(f->reader);
-	const char *const files[] = {"d.db", "d.db-wal", "d.db-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s/%s", f->dir, files[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
+	store_tmp_remove(f->dir);
 	free(f);
 	log_set_sink(NULL, NULL);
 	return 0;

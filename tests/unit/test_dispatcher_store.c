@@ -21,6 +21,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "store.h"
+#include "test_store_tmp.h"
 
 struct fx {
 	char dir[64];
@@ -28,14 +29,6 @@ struct fx {
 	struct store *s;
 	struct store_port p;
 };
-
-static void
-quiet(enum log_level level, const char *line, void *ud)
-{
-	(void)level;
-	(void)line;
-	(void)ud;
-}
 
 static void
 open_store(struct fx *f)
@@ -52,10 +45,8 @@ setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 
-	log_set_sink(quiet, NULL);
-	snprintf(f->dir, sizeof f->dir, "/tmp/cmdbus-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/d.db", f->dir);
+	log_set_sink(store_tmp_quiet, NULL);
+	store_tmp_make("store", f->dir, sizeof f->dir, f->path, sizeof f->path);
 	open_store(f);
 	*state = f;
 	return 0;
@@ -65,15 +56,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[160];
 
 	store_close(f->s);
-	const char *const files[] = {"d.db", "d.db-wal", "d.db-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s/%s", f->dir, files[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
+	store_tmp_remove(f->dir);
 	free(f);
 	log_set_sink(NULL, NULL);
 	return 0;
@@ -145,7 +130,7 @@ test_memory_database(void **state)
 	char err[256];
 
 	(void)state;
-	log_set_sink(quiet, NULL);
+	log_set_sink(store_tmp_quiet, NULL);
 	assert_int_equal(store_open(":memory:", &s, err, sizeof err), 0);
 	store_port(s, &p);
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
@@ -714,7 +699,7 @@ test_open_failure_reports(void **state)
 	char err[256] = "";
 
 	(void)state;
-	log_set_sink(quiet, NULL);
+	log_set_sink(store_tmp_quiet, NULL);
 	assert_true(store_open("/nonexistent-dir/x/d.db", &s, err, sizeof err) <
 		    0);
 	assert_null(s);

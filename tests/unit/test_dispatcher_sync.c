@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 #include "store.h"
+#include "test_store_tmp.h"
 
 /* ---- the counting VFS ---- */
 
@@ -186,14 +187,6 @@ struct fx {
 	struct store_port p;
 };
 
-static void
-quiet(enum log_level level, const char *line, void *ud)
-{
-	(void)level;
-	(void)line;
-	(void)ud;
-}
-
 static int
 setup(void **state)
 {
@@ -201,10 +194,8 @@ setup(void **state)
 	char err[256] = "";
 
 	vfs_install();
-	log_set_sink(quiet, NULL);
-	snprintf(f->dir, sizeof f->dir, "/tmp/cmdbus-sync-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/d.db", f->dir);
+	log_set_sink(store_tmp_quiet, NULL);
+	store_tmp_make("sync", f->dir, sizeof f->dir, f->path, sizeof f->path);
 	if (store_open(f->path, &f->s, err, sizeof err) != 0)
 		fail_msg("store_open: %s", err);
 	store_port(f->s, &f->p);
@@ -216,15 +207,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[160];
 
 	store_close(f->s);
-	const char *const files[] = {"d.db", "d.db-wal", "d.db-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s/%s", f->dir, files[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
+	store_tmp_remove(f->dir);
 	free(f);
 	log_set_sink(NULL, NULL);
 	return 0;
