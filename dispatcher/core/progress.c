@@ -148,6 +148,10 @@ progress_view(struct core *c, struct exec_rec *e)
 static bool
 coalescing(struct core *c)
 {
+	/* Joined already (ingest joins for every message): nothing to
+	 * toggle, and leaving here would end the caller's join. */
+	if (window_joined(c))
+		return true;
 	bool ok = window_join(c);
 	window_leave(c);
 	return ok;

@@ -167,7 +167,16 @@ created_done(struct core *c, struct core_batch *b, int rc)
 	b->created = NULL;
 	b->ncreated = b->capcreated = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (rc == 0) {
+		/* A write of its own may have committed the batch before
+		 * the one that failed: such a job exists and goes out. */
+		bool ok = rc == 0;
+		struct job_rec j;
+		memset(&j, 0, sizeof j);
+		if (!ok && c->store.job_get(c->store.ud, v[i].job, &j) == 0) {
+			ok = true;
+			job_rec_fini(&j);
+		}
+		if (ok) {
 			(void)outbox_publish_prepared(c, v[i].execs, v[i].n);
 		} else {
 			struct core_failed *f =
@@ -179,6 +188,12 @@ created_done(struct core *c, struct core_batch *b, int rc)
 		created_free(&v[i]);
 	}
 	free(v);
+}
+
+bool
+window_joined(const struct core *c)
+{
+	return c->batch && c->batch->joined;
 }
 
 void

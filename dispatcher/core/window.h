@@ -16,6 +16,9 @@
  * out), and then each write commits on its own. */
 bool window_join(struct core *c);
 void window_leave(struct core *c);
+/* Whether the pass's group commit was joined (and will be committed at
+ * the pass's end). */
+bool window_joined(const struct core *c);
 /* A job whose creation joined the group commit: after the commit its n
  * executions (taken over; those with a payload built are published) go
  * out, and its creator is told through the observer with the job's id, no

@@ -113,6 +113,13 @@ job_create(void *ud, const struct job_rec *job, const struct exec_rec *execs,
 	}
 	if (fake_store_job(fs, job->id))
 		return -ERR_CONFLICT;
+	if (fs->batch_on && !fs->batch_jobs) {
+		/* The first job of the batch: a failed end takes back this
+		 * one and every later one. */
+		fs->batch_jobs = true;
+		fs->batch_njobs = fs->njobs;
+		fs->batch_nexecs = fs->nexecs;
+	}
 	if (fs->batch_on)
 		fs->batch_written = true;
 	fs->jobs = realloc(fs->jobs, (fs->njobs + 1) * sizeof *fs->jobs);
@@ -523,6 +530,13 @@ batch_end(void *ud, bool *committed, uint64_t *commit_us)
 
 	fs->fail_batch_end = 0;
 	fs->batch_on = false;
+	if (rc < 0 && fs->batch_jobs) {
+		while (fs->njobs > fs->batch_njobs)
+			job_rec_fini(&fs->jobs[--fs->njobs]);
+		while (fs->nexecs > fs->batch_nexecs)
+			exec_rec_fini(&fs->execs[--fs->nexecs]);
+	}
+	fs->batch_jobs = false;
 	*committed = rc == 0 && fs->batch_written;
 	*commit_us = 0;
 	if (*committed)

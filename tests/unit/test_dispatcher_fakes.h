@@ -32,6 +32,10 @@ struct fake_store {
 	int fail_batch_end;  /* the next batch_end returns this */
 	bool batch_written;  /* a write came while batch was on */
 	bool batch_on;
+	/* Jobs created in the open batch (from these counts on), taken
+	 * back when its end fails; other writes are not. */
+	bool batch_jobs;
+	size_t batch_njobs, batch_nexecs;
 };
 
 void fake_store_init(struct fake_store *fs);

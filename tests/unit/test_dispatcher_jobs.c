@@ -555,12 +555,38 @@ test_grouped_job_commit_failure_sends_nothing(void **state)
 	f->fs.fail_batch_end = -ERR_UNAVAILABLE;
 	core_flush(&f->core);
 	/* Its creator is told (and finds no job); nothing was published. */
+	assert_int_equal(f->fs.njobs, 0);
 	assert_int_equal(f->bus.n, 0);
 	assert_int_equal(t.n, 1);
 	assert_string_equal(t.job, a);
 	assert_false(window_job_pending(&f->core, a));
 	/* Its creator answers with the store's error. */
 	assert_int_equal(window_job_failed(&f->core, a), -ERR_UNAVAILABLE);
+}
+
+static void
+test_grouped_job_committed_before_a_failed_end_goes_out(void **state)
+{
+	struct fx *f = *state;
+	struct told t = {.n = 0};
+	char a[CMDBUS_ID_BUF];
+
+	f->fs.group_commit = true;
+	core_set_observer(&f->core, on_told, &t);
+	assert_int_equal(submit_grouped(f,
+					"{\"target\":{\"devices\":[\"dev-1\"]},"
+					"\"action\":\"ping\"}",
+					a),
+			 0);
+	/* A write of its own committed the batch with the job in it; what
+	 * the batch took afterwards then failed to commit. */
+	f->fs.batch_jobs = false;
+	f->fs.fail_batch_end = -ERR_UNAVAILABLE;
+	core_flush(&f->core);
+	assert_int_equal(f->fs.njobs, 1);
+	assert_int_equal(f->bus.n, 1);
+	assert_int_equal(window_job_failed(&f->core, a), 0);
+	assert_int_equal(t.n, 1);
 }
 
 static void
@@ -705,6 +731,9 @@ main(void)
 		test_grouped_jobs_one_commit_then_publish, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_grouped_job_commit_failure_sends_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_grouped_job_committed_before_a_failed_end_goes_out, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_command_store_failure_sends_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_never_sent_past_exp_is_expired,
