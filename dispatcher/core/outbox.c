@@ -17,6 +17,9 @@
 #include "progress.h"
 #include "window.h"
 
+/* The MQTT message expiry of a command sent again after its exp. */
+#define OUTBOX_LATE_EXPIRY_S 60
+
 /* Loads the job of an execution, keeping the last one: executions come
  * grouped by job. */
 struct job_cache {
@@ -141,10 +144,12 @@ send_one(struct core *c, const struct exec_rec *e, uint64_t now)
 				  &envlen);
 	if (rc < 0)
 		return rc;
-	/* Remaining TTL in seconds, rounded up: never 0 (the caller only
-	 * sends while exp is ahead). */
-	uint64_t left_ms = e->exp_at - now;
-	uint64_t expiry = (left_ms + 999) / 1000;
+	/* Remaining TTL in seconds, rounded up, never 0. Past exp only a
+	 * command already sent goes again, for its agent to answer from
+	 * its journal (or with EXPIRED, if it never had it): it lives as
+	 * long as a late answer is still awaited. */
+	uint64_t expiry = e->exp_at > now ? (e->exp_at - now + 999) / 1000
+					  : OUTBOX_LATE_EXPIRY_S;
 	if (expiry > UINT32_MAX)
 		expiry = UINT32_MAX;
 	rc = c->bus.publish(c->bus.ud, topic, env, envlen, 1, (uint32_t)expiry,
@@ -255,13 +260,16 @@ outbox_build(struct core *c, struct exec_rec *execs, size_t n,
 		 * them); they expire by the sweep, not here. */
 		if (cmdbus_state_is_terminal(e->state) || e->held)
 			continue;
-		if (e->exp_at <= now) {
-			/* Past exp: a command the agent might hold is its
-			 * to refuse; one never sent cannot run any more. */
-			if (!e->command && stored)
+		if (e->exp_at <= now && !e->command) {
+			/* Past exp and never sent: it cannot run any more. */
+			if (stored)
 				expire_unsent(c, e, now);
 			continue;
 		}
+		/* Past exp but sent: it goes again like any unfinished one.
+		 * Its agent may have run it and its answer been lost (a
+		 * broker that lost its sessions); the agent answers an id
+		 * from its journal before it looks at exp. */
 		struct dev_slot *d = c->cfg.outbox_window
 					 ? dev_for(c, &dc, e->device, resend)
 					 : NULL;
@@ -308,7 +316,8 @@ outbox_emit(struct core *c, struct exec_rec *execs, size_t n, const bool *go,
 	for (size_t i = 0; i < n; i++) {
 		struct exec_rec *e = &execs[i];
 		if (!go[i] || !e->command ||
-		    cmdbus_state_is_terminal(e->state) || e->exp_at <= now)
+		    cmdbus_state_is_terminal(e->state) ||
+		    (fresh[i] && e->exp_at <= now))
 			continue;
 		int prc = send_one(c, e, now);
 		if (prc < 0) {

@@ -188,7 +188,10 @@ judge(struct core *c, struct exec_rec *e, struct job_timeout *jt, uint64_t prev,
 	default:
 		return false;
 	}
-	if (!e->command || now >= e->exp_at)
+	/* A sent command goes again until it ends, exp or not: an answer
+	 * lost with a broker's sessions comes back from the agent's
+	 * journal (EXPIRED if it never had it). */
+	if (!e->command)
 		return false;
 	uint64_t base = e->published_at ? e->published_at : e->updated_at;
 	return retry_due(base, prev, now, c->cfg.retry_initial_ms,

@@ -211,10 +211,14 @@ test_expiry_rounds_up_and_is_never_zero(void **state)
 	core_bus_connected(&f->core);
 	assert_int_equal(f->bus.n, 2);
 	assert_int_equal(f->bus.msgs[1].expiry_s, 1);
-	/* Past exp: not sent again. */
+	/* Past exp: sent again all the same, the same bytes, for its agent
+	 * to answer from its journal (or with EXPIRED); the message lives
+	 * a minute. */
 	clock_fake_advance(&f->clk, 1);
 	core_bus_connected(&f->core);
-	assert_int_equal(f->bus.n, 2);
+	assert_int_equal(f->bus.n, 3);
+	assert_string_equal(f->bus.msgs[2].payload, f->bus.msgs[0].payload);
+	assert_int_equal(f->bus.msgs[2].expiry_s, 60);
 	/* It was sent, so the agent may hold it: not declared EXPIRED. */
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_QUEUED);
 }

@@ -401,6 +401,44 @@ test_retry_backoff(void **state)
 	fx_free(f);
 }
 
+/* A run whose answer was lost (its broker lost every session while the
+ * result was on its way) is asked for again after exp too, until it
+ * ends: the agent answers from its journal. Without that it would end
+ * TIMED_OUT although it succeeded. */
+static void
+test_retry_after_exp(void **state)
+{
+	(void)state;
+	struct core_config cc = {.retry_initial_ms = 1000,
+				 .retry_max_ms = 4000,
+				 .timeout_grace_ms = 3000};
+	struct fx *f = fx_new(&cc);
+	f->bus.connected = true;
+	make_job(f, "[\"dev-1\"]", 15000, 2000);
+	const char *id = f->fs.execs[0].id;
+	clock_fake_advance(&f->clk, 100);
+	set_state(f, 0, CMDBUS_STATE_RUNNING, BOOT);
+	f->fs.execs[0].published_at = clock_now_ms(&f->clk.clock);
+	core_sweep(&f->core); /* the first sweep only sets its mark */
+	size_t before = sends_of(f, id);
+	/* Well past exp (2 s), before the timeout (15 s + grace). */
+	for (int i = 0; i < 60; i++) {
+		clock_fake_advance(&f->clk, 100);
+		core_sweep(&f->core);
+	}
+	assert_true(sends_of(f, id) > before + 1);
+	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
+	/* The answer comes back: nothing more is sent. */
+	set_state(f, 0, CMDBUS_STATE_SUCCEEDED, BOOT);
+	before = sends_of(f, id);
+	for (int i = 0; i < 60; i++) {
+		clock_fake_advance(&f->clk, 100);
+		core_sweep(&f->core);
+	}
+	assert_int_equal(sends_of(f, id), before);
+	fx_free(f);
+}
+
 static struct fx *window_fx;
 
 static int
@@ -527,6 +565,7 @@ main(void)
 	    cmocka_unit_test(test_delivered_waits_for_exp),
 	    cmocka_unit_test(test_lost_after_new_boot),
 	    cmocka_unit_test(test_no_lost_when_answered),
+	    cmocka_unit_test(test_retry_after_exp),
 	    cmocka_unit_test(test_retry_backoff),
 	    cmocka_unit_test(test_window),
 	    cmocka_unit_test(test_notify_after_commit),
