@@ -542,6 +542,19 @@ test_grouped_jobs_one_commit_then_publish(void **state)
 	assert_int_equal(window_job_failed(&f->core, a), 0);
 }
 
+/* With group commit on and the observer on t: one job to dev-1, id a. */
+static void
+grouped_one(struct fx *f, struct told *t, char a[CMDBUS_ID_BUF])
+{
+	f->fs.group_commit = true;
+	core_set_observer(&f->core, on_told, t);
+	assert_int_equal(submit_grouped(f,
+					"{\"target\":{\"devices\":[\"dev-1\"]},"
+					"\"action\":\"ping\"}",
+					a),
+			 0);
+}
+
 static void
 test_grouped_job_commit_failure_sends_nothing(void **state)
 {
@@ -549,13 +562,7 @@ test_grouped_job_commit_failure_sends_nothing(void **state)
 	struct told t = {.n = 0};
 	char a[CMDBUS_ID_BUF];
 
-	f->fs.group_commit = true;
-	core_set_observer(&f->core, on_told, &t);
-	assert_int_equal(submit_grouped(f,
-					"{\"target\":{\"devices\":[\"dev-1\"]},"
-					"\"action\":\"ping\"}",
-					a),
-			 0);
+	grouped_one(f, &t, a);
 	f->fs.fail_batch_end = -ERR_UNAVAILABLE;
 	core_flush(&f->core);
 	/* Its creator is told (and finds no job); nothing was published. */
@@ -575,13 +582,7 @@ test_grouped_job_committed_before_a_failed_end_goes_out(void **state)
 	struct told t = {.n = 0};
 	char a[CMDBUS_ID_BUF];
 
-	f->fs.group_commit = true;
-	core_set_observer(&f->core, on_told, &t);
-	assert_int_equal(submit_grouped(f,
-					"{\"target\":{\"devices\":[\"dev-1\"]},"
-					"\"action\":\"ping\"}",
-					a),
-			 0);
+	grouped_one(f, &t, a);
 	/* A write of its own committed the batch with the job in it; what
 	 * the batch took afterwards then failed to commit. */
 	f->fs.batch_jobs = false;
