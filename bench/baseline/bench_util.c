@@ -22,15 +22,6 @@ bench_now_ns(void)
 }
 
 uint64_t
-bench_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t
 bench_raise_nofile(void)
 {
 	struct rlimit rl;

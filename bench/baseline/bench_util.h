@@ -10,9 +10,6 @@
 /* Nanoseconds on the monotonic clock. */
 uint64_t bench_now_ns(void);
 
-/* Milliseconds since the Unix epoch (for protocol timestamps). */
-uint64_t bench_wall_ms(void);
-
 /* Raises the limit on open descriptors, so that one process can hold
  * thousands of connections: both limits to BENCH_NOFILE_WANTED when the
  * process may, else the soft limit to the hard one. Returns the new soft

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "common/clock.h"
 #include "cmdbus/envelope.h"
 #include "cmdbus/msg.h"
 #include "cmdbus/topic.h"
@@ -77,7 +78,7 @@ publish_status(struct mosquitto *mosq, struct responder *r, bool online)
 	if (online) {
 		snprintf(m.u.status.agent, sizeof m.u.status.agent,
 			 "bench-responder/%s", CMDBUS_VERSION);
-		m.u.status.at = bench_wall_ms();
+		m.u.status.at = clock_now_ms(&clock_system);
 		m.u.status.actions = &ping;
 		m.u.status.nactions = 1;
 	}
@@ -149,7 +150,7 @@ on_message(struct mosquitto *mosq, void *ud,
 		return;
 	}
 	struct cmdbus_result *res = &out.u.result;
-	uint64_t now = bench_wall_ms();
+	uint64_t now = clock_now_ms(&clock_system);
 	memcpy(res->id, in.u.command.id, sizeof res->id);
 	snprintf(res->device, sizeof res->device, "%s", r->device);
 	memcpy(res->boot_id, r->boot_id, sizeof res->boot_id);
@@ -225,7 +226,8 @@ main(int argc, char **argv)
 	}
 	/* A boot id unique enough for a benchmark: the time and the pid. */
 	snprintf(r.boot_id, sizeof r.boot_id, "bench-%llx-%lx",
-		 (unsigned long long)bench_wall_ms(), (long)getpid());
+		 (unsigned long long)clock_now_ms(&clock_system),
+		 (long)getpid());
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);

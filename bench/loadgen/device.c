@@ -14,6 +14,7 @@
 
 #include "agents.h"
 #include "cmdbus/topic.h"
+#include "common/clock.h"
 #include "common/id.h"
 #include "proto.h"
 
@@ -118,7 +119,7 @@ finish(struct dev *d, const char *id, const char *sha, enum cmdbus_state st,
 	}
 	f->state = (uint8_t)st;
 	f->started = started;
-	f->finished = lg_now_ms();
+	f->finished = clock_now_ms(&clock_system);
 	send_result(d, f);
 }
 
@@ -185,7 +186,7 @@ on_command(struct dev *d, const struct proto_in *in)
 	struct lg_proc *p = d->p;
 	struct fin *f = ring_find(d, in->id);
 	const struct run *pending = run_find(p, d->idx, in->id);
-	uint64_t now = lg_now_ms();
+	uint64_t now = clock_now_ms(&clock_system);
 	struct run r;
 
 	p->commands++;
@@ -240,7 +241,7 @@ on_cancel(struct dev *d, const struct proto_in *in)
 	struct run *r = run_find(p, d->idx, in->id);
 
 	p->cancels++;
-	if (lg_now_ms() > in->exp + CLOCK_SKEW_MS)
+	if (clock_now_ms(&clock_system) > in->exp + CLOCK_SKEW_MS)
 		return; /* an expired cancel is dropped, never answered */
 	if (f) {
 		if (!f->tombstone)
@@ -405,7 +406,7 @@ dev_setup(struct lg_proc *p, uint32_t idx)
 		return -EINVAL;
 	/* A boot id per device and per process start, as an agent has. */
 	id_gen_init(&g);
-	if (id_gen_next(&g, lg_now_ms(), d->boot_id) != 0)
+	if (id_gen_next(&g, clock_now_ms(&clock_system), d->boot_id) != 0)
 		return -EIO;
 	/* Persistent session: clean session 0 (MQTT 5: clean start 0 and a
 	 * session expiry, given at connect). */

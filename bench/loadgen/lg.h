@@ -63,8 +63,6 @@ int rest_run(const struct lg_rest_opts *o);
 
 /* Monotonic time in microseconds. */
 uint64_t lg_mono_us(void);
-/* Wall-clock time in milliseconds since the epoch. */
-uint64_t lg_now_ms(void);
 /* Raises the soft limit of open files to the hard limit. */
 void lg_raise_nofile(void);
 

@@ -9,6 +9,7 @@
 
 #include "cmdbus/envelope.h"
 #include "cmdbus/msg.h"
+#include "common/clock.h"
 #include "lg.h"
 
 int
@@ -82,7 +83,7 @@ proto_status(const char *device, const char *boot_id, bool online,
 	if (online) {
 		snprintf(s->agent, sizeof(s->agent), "cmdbus-loadgen/%s",
 			 CMDBUS_VERSION);
-		s->at = lg_now_ms();
+		s->at = clock_now_ms(&clock_system);
 		for (size_t i = 0; i < o->nlabels; i++) {
 			labels[i].key = o->label_keys[i];
 			labels[i].value = o->label_values[i];
@@ -114,7 +115,7 @@ proto_report(const char *device, const char *boot_id, const char *id,
 	snprintf(r->boot_id, sizeof(r->boot_id), "%s", boot_id);
 	snprintf(r->cmd_sha256, sizeof(r->cmd_sha256), "%s", sha);
 	r->state = st;
-	r->at = lg_now_ms();
+	r->at = clock_now_ms(&clock_system);
 	if (st == CMDBUS_STATE_RUNNING) {
 		r->has_pid = true;
 		r->pid = pid;
