@@ -25,6 +25,10 @@
 #include "test_schema_files.h"
 
 #define T0 1763700000000ull
+/* A ping to dev-1, known or not. */
+#define PING_DEV1                                                              \
+	"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"        \
+	"\"action\":\"ping\"}"
 #define DAY 86400000ull
 
 struct fx {
@@ -335,13 +339,7 @@ test_store_failure_creates_nothing(void **state)
 	struct fx *f = *state;
 
 	f->fs.fail_job_create = -ENOSPC;
-	assert_int_equal(
-	    create(
-		f,
-		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-		"\"action\":\"ping\"}",
-		NULL),
-	    -ENOSPC);
+	assert_int_equal(create(f, PING_DEV1, NULL), -ENOSPC);
 	assert_int_equal(f->fs.njobs, 0);
 	assert_int_equal(f->bus.n, 0);
 	assert_int_equal(f->core.stats.store_errors, 1);
@@ -383,13 +381,7 @@ test_republish_sends_same_bytes(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(
-	    create(
-		f,
-		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-		"\"action\":\"ping\"}",
-		NULL),
-	    0);
+	assert_int_equal(create(f, PING_DEV1, NULL), 0);
 	assert_int_equal(f->bus.n, 1);
 	char *first = strdup(f->bus.msgs[0].payload);
 	char *stored = strdup(f->fs.execs[0].command);
@@ -441,13 +433,7 @@ test_puback_after_report_changes_nothing(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(
-	    create(
-		f,
-		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-		"\"action\":\"ping\"}",
-		NULL),
-	    0);
+	assert_int_equal(create(f, PING_DEV1, NULL), 0);
 	f->fs.execs[0].state = CMDBUS_STATE_RUNNING;
 	core_bus_published(&f->core, f->bus.msgs[0].mid, true);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
@@ -458,13 +444,7 @@ test_first_payload_stored_with_the_job(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(
-	    create(
-		f,
-		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-		"\"action\":\"ping\"}",
-		NULL),
-	    0);
+	assert_int_equal(create(f, PING_DEV1, NULL), 0);
 	/* One commit: the job's, with the payload in it, before the
 	 * publish (the re-publish test checks the bytes are the same). */
 	assert_int_equal(f->fs.set_commands_calls, 0);
@@ -601,13 +581,7 @@ test_command_store_failure_sends_nothing(void **state)
 
 	/* Created while the broker is away: no payload yet. */
 	f->bus.connected = false;
-	assert_int_equal(
-	    create(
-		f,
-		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-		"\"action\":\"ping\"}",
-		NULL),
-	    0);
+	assert_int_equal(create(f, PING_DEV1, NULL), 0);
 	assert_null(f->fs.execs[0].command);
 	f->bus.connected = true;
 	f->fs.fail_set_commands = -ERR_UNAVAILABLE;
@@ -653,13 +627,7 @@ test_publish_error_counted(void **state)
 	struct fx *f = *state;
 
 	f->bus.fail = -EIO;
-	assert_int_equal(
-	    create(
-		f,
-		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-		"\"action\":\"ping\"}",
-		NULL),
-	    0);
+	assert_int_equal(create(f, PING_DEV1, NULL), 0);
 	assert_int_equal(f->core.stats.publish_errors, 1);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_QUEUED);
 	f->bus.fail = 0;
@@ -684,13 +652,7 @@ test_signed_commands_verify(void **state)
 	free(pem);
 
 	struct fx *f = fx_new(7 * DAY, priv);
-	assert_int_equal(
-	    create(
-		f,
-		"{\"target\":{\"devices\":[\"dev-1\"],\"allow_unknown\":true},"
-		"\"action\":\"ping\"}",
-		NULL),
-	    0);
+	assert_int_equal(create(f, PING_DEV1, NULL), 0);
 	assert_non_null(strstr(f->bus.msgs[0].payload,
 			       "\"alg\":\"ed25519\",\"kid\":\"test-2026a\""));
 	free(decode_cmd(&f->bus.msgs[0], &m, pub));
