@@ -71,6 +71,12 @@ struct core_ports {
 	/* SIGKILL to the process group pgid left by an earlier agent, only
 	 * when its leader pgid still has start time `start`. May be NULL. */
 	void (*kill_stale)(void *ud, long pgid, uint64_t start);
+#ifdef CMDBUS_CRASHPOINTS
+	/* Test builds only (crashpoint.h): the crash point `point` of
+	 * execution `id` is reached; the port may kill the process there.
+	 * May be NULL. */
+	void (*crashpoint)(void *ud, const char *point, const char *id);
+#endif
 	void *ud;
 };
 

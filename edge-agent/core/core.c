@@ -6,6 +6,7 @@
  * journaled so a duplicate is answered from the journal and never runs
  * twice, across restarts too. */
 #include "core_int.h"
+#include "crashpoint.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -220,14 +221,16 @@ core_finish(struct core *c, const char *id, char *msg, size_t len)
 	uint64_t keep = e ? e->keep_until : keep_until(c, 0);
 	int rc = journal_finished(&c->journal, id, keep, msg, len);
 
-	if (rc == 0)
+	if (rc == 0) {
+		CRASHPOINT(c, CRASHPOINT_FINISHED, id);
 		core_publish(c, id, msg, len);
-	else
+	} else {
 		log_error(
 		    "result.pending",
 		    "exec=%s error=\"%s\" reason=\"the result is published "
 		    "once the journal holds it\"",
 		    id, err_str(rc));
+	}
 	free(msg);
 }
 
@@ -501,6 +504,7 @@ handle_command(struct core *c, const struct cmdbus_command *cmd,
 	/* RECEIVED is durable before anything runs or is acknowledged; an
 	 * idempotent command keeps its payload, to run again after a
 	 * restart. */
+	CRASHPOINT(c, CRASHPOINT_RECEIVED, cmd->id);
 	if (journal_received(&c->journal, cmd->id, sha, cmd->exp, keep,
 			     cmd->idempotent, cmd->idempotent ? payload : NULL,
 			     cmd->idempotent ? plen : 0) != 0) {
@@ -508,6 +512,7 @@ handle_command(struct core *c, const struct cmdbus_command *cmd,
 		refuse_unjournaled(c, cmd->id, sha);
 		return;
 	}
+	CRASHPOINT(c, CRASHPOINT_JOURNALED, cmd->id);
 	report_accepted(c, cmd->id, sha);
 	if (registry_spawns(a) && core_running(c) >= c->max_running &&
 	    queue_push(c, cmd, sha, &plan) == 0)

@@ -3,6 +3,7 @@
  * through the spawn port, and the result each one ends with, journaled
  * before it is published. */
 #include "core_int.h"
+#include "crashpoint.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -329,6 +330,7 @@ run_exec(struct core *c, const struct cmdbus_command *cmd, const char *sha,
 				 "leave its group running\"",
 				 cmd->id, pid);
 	}
+	CRASHPOINT(c, CRASHPOINT_RUNNING, cmd->id);
 	send_report(c, cmd->id, sha, CMDBUS_STATE_RUNNING, pid);
 }
 

@@ -26,6 +26,9 @@
 
 #include "agent_core.h"
 #include "catalog_dir.h"
+#ifdef CMDBUS_CRASHPOINTS
+#include "crashpoint_file.h"
+#endif
 #include "exec.h"
 #include "journal_file.h"
 #include "mqtt.h"
@@ -71,6 +74,9 @@ struct cmdbus_agent {
 	struct journal_io jio;
 	uint64_t hk_timer; /* housekeeping: core_tick() */
 	bool has_hk_timer;
+#ifdef CMDBUS_CRASHPOINTS
+	const char *crash_file; /* from the environment; NULL: unarmed */
+#endif
 };
 
 /* cmdbus_agent_config_defaults() and cmdbus_agent_config_check() are in
@@ -129,6 +135,16 @@ port_kill_stale(void *ud, long pgid, uint64_t start)
 	(void)ud;
 	exec_kill_stale(pgid, start);
 }
+
+#ifdef CMDBUS_CRASHPOINTS
+static void
+port_crashpoint(void *ud, const char *point, const char *id)
+{
+	struct cmdbus_agent *a = ud;
+
+	crashpoint_check(a->crash_file, point, id);
+}
+#endif
 
 static void
 on_housekeeping(struct loop *l, uint64_t id, void *ud)
@@ -531,6 +547,15 @@ agent_setup(struct cmdbus_agent *a, const struct cmdbus_agent_config *cfg,
 	ports.sysinfo = port_sysinfo;
 	ports.proc_start = port_proc_start;
 	ports.kill_stale = port_kill_stale;
+#ifdef CMDBUS_CRASHPOINTS
+	/* Test builds: the harness arms a crash through this file. */
+	a->crash_file = getenv(CRASHPOINT_ENV);
+	if (a->crash_file && a->crash_file[0]) {
+		ports.crashpoint = port_crashpoint;
+		log_warn("agent.crashpoints", "device=%s file=%s",
+			 cfg->device_id, a->crash_file);
+	}
+#endif
 	ports.ud = a;
 	if (cfg->state_dir) {
 		rc = journal_file_open(cfg->state_dir, &a->jfile, &a->jio, err,

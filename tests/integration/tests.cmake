@@ -80,6 +80,12 @@ else()
                  "end-to-end tests not registered")
 endif()
 
+# Crash points (-DCMDBUS_CRASHPOINTS=ON builds only, so that a build
+# without them shows no silently skipped test).
+if(CMDBUS_CRASHPOINTS AND TARGET cmdbus-dispatcher AND TARGET cmdbus-agent)
+  cmdbus_integration_test(agent_crashpoints PROGRAMS TIMEOUT 180)
+endif()
+
 # Catalog actions, shell and SIGHUP; the run-as helper from the build.
 if(TARGET cmdbus-dispatcher AND TARGET cmdbus-agent AND TARGET cmdbus-runas)
   cmdbus_integration_test(agent_catalog PROGRAMS TIMEOUT 180)
