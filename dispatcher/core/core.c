@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmdbus/topic.h"
+#include "hearing.h"
 #include "metrics.h"
 #include "outbox.h"
 #include "progress.h"
@@ -55,6 +56,7 @@ core_fini(struct core *c)
 	progress_fini(c);
 	window_fini(c);
 	rollout_fini(c);
+	hearing_fini(c);
 	if (c->pending) {
 		for (size_t i = 0; i < CORE_MID_SLOTS; i++)
 			free(c->pending[i]);
@@ -66,6 +68,7 @@ core_fini(struct core *c)
 void
 core_bus_connected(struct core *c)
 {
+	hearing_bus_up(c, clock_now_ms(c->clock));
 	outbox_republish(c);
 	/* Rollouts of an earlier run, or whose releases could not go out
 	 * while the broker was away, are decided again. */
@@ -75,6 +78,7 @@ core_bus_connected(struct core *c)
 void
 core_bus_published(struct core *c, int mid, bool ok)
 {
+	hearing_heard(c, clock_now_ms(c->clock), true);
 	outbox_acked(c, mid, ok);
 }
 

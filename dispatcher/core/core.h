@@ -50,6 +50,7 @@ struct core_stats {
 	    drop_type, drop_unknown, drop_device, drop_sha, drop_signature;
 	uint64_t duplicates;	 /* reports that changed nothing */
 	uint64_t late_results;	 /* results for a finished execution */
+	uint64_t refusals;	 /* REJECTED/journal_unavailable: retried */
 	uint64_t stale_status;	 /* offline statuses of an older run */
 	uint64_t outputs;	 /* output chunks of a known execution */
 	uint64_t output_dropped; /* of those, duplicates or past the cap */
@@ -87,11 +88,12 @@ struct core {
 	struct core_stats stats;
 	core_observer_fn *observer; /* or NULL */
 	void *observer_ud;
-	struct metrics *metrics;   /* metrics.c; NULL until first use */
-	struct core_batch *batch;  /* window.c: the pass's group commit */
+	struct metrics *metrics;       /* metrics.c; NULL until first use */
+	struct core_batch *batch;      /* window.c: the pass's group commit */
 	struct progress_tab *progress; /* progress.c: pending progress */
-	struct rollouts *rollouts; /* rollout.c: the running rollouts */
-	uint64_t last_sweep;	   /* time of the previous sweep, 0: none */
+	struct rollouts *rollouts;     /* rollout.c: the running rollouts */
+	struct hearing *hearing;       /* hearing.c: when answers could come */
+	uint64_t last_sweep;	       /* time of the previous sweep, 0: none */
 };
 
 /* Caller-allocated. Copies the config and ports; the prefix, key and

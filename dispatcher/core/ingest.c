@@ -19,6 +19,7 @@
 #include "cmdbus/rest.h"
 #include "cmdbus/topic.h"
 #include "devkeys.h"
+#include "hearing.h"
 #include "lifecycle.h"
 #include "progress.h"
 #include "window.h"
@@ -155,6 +156,16 @@ on_report(struct core *c, const char *topic, const char *topic_device,
 	}
 }
 
+/* An agent that cannot write its journal runs nothing and answers
+ * REJECTED/journal_unavailable, which the contract makes retryable: not
+ * an end. */
+static bool
+refused_for_now(const struct cmdbus_result *r)
+{
+	return r->state == CMDBUS_STATE_REJECTED && r->has_error &&
+	       strcmp(r->error_code, CMDBUS_E_JOURNAL_UNAVAILABLE) == 0;
+}
+
 static void
 on_result(struct core *c, const char *topic, const char *topic_device,
 	  const struct cmdbus_result *r, const char *payload)
@@ -167,6 +178,17 @@ on_result(struct core *c, const char *topic, const char *topic_device,
 		enum cmdbus_state stored = e.state;
 		progress_view(c, &e);
 		uint64_t now = clock_now_ms(c->clock);
+		if (refused_for_now(r) && !cmdbus_state_is_terminal(e.state)) {
+			/* Nothing ran and nothing was kept: the command goes
+			 * again on its retry timer, until the agent can keep
+			 * it or exp passes (then the agent says EXPIRED). */
+			c->stats.refusals++;
+			log_warn("exec.refused_for_now",
+				 "exec=%s job=%s device=%s error=%s", e.id,
+				 e.job, e.device, r->error_code);
+			exec_rec_fini(&e);
+			return;
+		}
 		enum lc_verdict v = lifecycle_decide(e.state, r->state);
 		if (v == LC_LATE) {
 			c->stats.late_results++;
@@ -342,6 +364,7 @@ on_status(struct core *c, const struct cmdbus_status *s, const char *payload)
 		 * the next retry. Under a new boot, runs of the old one get
 		 * lost_grace to be answered from the agent's journal. */
 		window_device(c, s->device, true);
+		hearing_device_up(c, s->device, now);
 		if (known && strcmp(old.boot_id, s->boot_id) != 0)
 			window_watch_boot(c, s->device, s->boot_id,
 					  now + c->cfg.lost_grace_ms);
@@ -359,6 +382,7 @@ void
 ingest_message(struct core *c, const char *topic, const void *payload,
 	       size_t len)
 {
+	hearing_heard(c, clock_now_ms(c->clock), false);
 	/* Everything a message writes joins the pass's group commit. */
 	window_join(c);
 	ingest_one(c, topic, payload, len);

@@ -181,6 +181,10 @@ render_counters(struct buf *b, const struct core_stats *s)
 	  s->results);
 	C("cmdbus_late_results_total",
 	  "Results for an execution that had already ended.", s->late_results);
+	C("cmdbus_journal_refusals_total",
+	  "Commands an agent could not journal (REJECTED/journal_unavailable), "
+	  "sent again.",
+	  s->refusals);
 	C("cmdbus_duplicate_reports_total", "Reports that changed nothing.",
 	  s->duplicates);
 	C("cmdbus_stale_status_total", "Status messages of an older run.",

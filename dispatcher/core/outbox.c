@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "cmdbus/msg.h"
 #include "cmdbus/topic.h"
+#include "hearing.h"
 #include "lifecycle.h"
 #include "progress.h"
 #include "window.h"
@@ -157,6 +158,7 @@ send_one(struct core *c, const struct exec_rec *e, uint64_t now)
 	free(env);
 	if (rc < 0)
 		return rc;
+	hearing_sent(c, now);
 	remember_mid(c, mid, e->id);
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "hearing.h"
 #include "outbox.h"
 #include "progress.h"
 #include "rollout.h"
@@ -143,8 +144,11 @@ judge(struct core *c, struct exec_rec *e, struct job_timeout *jt, uint64_t prev,
 		/* Never started by exp. One never sent cannot have started;
 		 * one sent gets the grace, for an agent whose clock lags
 		 * and whose ACCEPTED may still be on its way. */
+		/* A sent one may have been started and its answer be on
+		 * its way: only when it could have been heard. */
 		if ((!e->command && now >= e->exp_at) ||
-		    (e->command && now > e->exp_at + grace)) {
+		    (e->command && now > e->exp_at + grace &&
+		     hearing_ok(c, e->device, now))) {
 			/* Offline, or never seen: told as such, never as
 			 * a silent expiry. */
 			bool off = !core_device_online(c, e->device);
@@ -177,7 +181,8 @@ judge(struct core *c, struct exec_rec *e, struct job_timeout *jt, uint64_t prev,
 			? e->updated_at
 			: (e->updated_at > e->exp_at ? e->updated_at
 						     : e->exp_at);
-		if (timeout && now > start + timeout + grace) {
+		if (timeout && now > start + timeout + grace &&
+		    hearing_ok(c, e->device, now)) {
 			if (declare(c, e, CMDBUS_STATE_TIMED_OUT, NULL, NULL,
 				    now))
 				c->stats.timed_out++;
@@ -227,6 +232,7 @@ core_sweep(struct core *c)
 	struct exec_list l = {0};
 
 	c->last_sweep = now;
+	hearing_tick(c, now);
 	/* Decided on what the store holds, pending progress included. */
 	progress_flush(c);
 	int rc = c->store.exec_unfinished(c->store.ud, &l);

@@ -235,6 +235,40 @@ test_late_and_duplicate_results_counted(void **state)
 	free(first);
 }
 
+/* REJECTED/journal_unavailable (an agent whose disk is full) is not an
+ * end: the command goes again on its retry timer, and the answer to a
+ * later send ends it. Found by the fault suite, which saw such
+ * executions end REJECTED for good. */
+static void
+test_journal_unavailable_is_not_an_end(void **state)
+{
+	struct fx *f = *state;
+	struct exec_rec *e = fake_store_exec(&f->fs, f->ex1);
+	char p[512];
+
+	enum cmdbus_state before = e->state;
+	unsigned changes = f->fs.exec_changes;
+	snprintf(p, sizeof p,
+		 "{\"type\":\"result\",\"id\":\"%s\",\"device\":\"dev-1\","
+		 "\"boot_id\":\"" BOOT "\",\"state\":\"REJECTED\","
+		 "\"cmd_sha256\":\"%s\",\"finished_at\":5,\"error\":{"
+		 "\"code\":\"journal_unavailable\",\"message\":\"full\"}}",
+		 f->ex1, f->sha1);
+	deliver(f, "cmdbus/v1/dev-1/result", p);
+	assert_int_equal(e->state, before);
+	assert_false(cmdbus_state_is_terminal(e->state));
+	assert_int_equal(f->fs.exec_changes, changes);
+	assert_int_equal(f->core.stats.refusals, 1);
+	assert_int_equal(f->core.stats.late_results, 0);
+	result(f, "dev-1", f->ex1, "dev-1", "SUCCEEDED", f->sha1);
+	assert_int_equal(e->state, CMDBUS_STATE_SUCCEEDED);
+	/* After the end it is one more late answer, nothing else. */
+	deliver(f, "cmdbus/v1/dev-1/result", p);
+	assert_int_equal(e->state, CMDBUS_STATE_SUCCEEDED);
+	assert_int_equal(f->core.stats.refusals, 1);
+	assert_int_equal(f->core.stats.late_results, 1);
+}
+
 static void
 test_device_mismatch_dropped(void **state)
 {
@@ -571,6 +605,7 @@ main(void)
 	    T(test_reports_move_forward_only),
 	    T(test_result_finishes_and_job_completes),
 	    T(test_late_and_duplicate_results_counted),
+	    T(test_journal_unavailable_is_not_an_end),
 	    T(test_device_mismatch_dropped),
 	    T(test_sha_mismatch_dropped),
 	    T(test_unknown_and_unsent_executions_dropped),

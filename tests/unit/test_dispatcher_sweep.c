@@ -37,6 +37,7 @@ struct fx {
 	unsigned batch_ends, commits;
 	uint64_t prune_before;
 	size_t prune_limit;
+	int acked_to; /* PUBACKs given up to this message id */
 	/* Observer calls. */
 	unsigned notes;
 	enum cmdbus_state last_note;
@@ -132,6 +133,8 @@ fx_new(const struct core_config *extra)
 		cc.session_expiry_ms = 7 * 86400000ull;
 	}
 	assert_int_equal(core_init(&f->core, &cc, &f->clk.clock, &sp, &bp), 0);
+	/* Connected at T0, as the dispatcher is before its first sweep. */
+	core_bus_connected(&f->core);
 	return f;
 }
 
@@ -213,6 +216,30 @@ sends_of(struct fx *f, const char *exec_id)
 	return n;
 }
 
+/* A sweep after the broker has acknowledged everything published so
+ * far, as a live broker does within milliseconds. */
+static void
+sweep(struct fx *f)
+{
+	for (int m = f->acked_to + 1; m < f->bus.next_mid; m++)
+		core_bus_published(&f->core, m, true);
+	f->acked_to = f->bus.next_mid - 1;
+	core_sweep(&f->core);
+}
+
+/* Execution i keeps its state for ms - 1 more, and is `to` at ms. */
+static void
+ends_after(struct fx *f, size_t i, uint64_t ms, enum cmdbus_state to)
+{
+	enum cmdbus_state before = f->fs.execs[i].state;
+	clock_fake_advance(&f->clk, ms - 1);
+	sweep(f);
+	assert_int_equal(f->fs.execs[i].state, before);
+	clock_fake_advance(&f->clk, 1);
+	sweep(f);
+	assert_int_equal(f->fs.execs[i].state, to);
+}
+
 /* ---- tests ---- */
 
 /* Never sent by exp: EXPIRED at exp. Sent: only after exp + grace. */
@@ -235,25 +262,25 @@ test_expired(void **state)
 	set_state(f, 1, CMDBUS_STATE_PUBLISHED, NULL);
 
 	clock_fake_advance(&f->clk, 9999);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_QUEUED);
 	clock_fake_advance(&f->clk, 1);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_EXPIRED);
 	assert_string_equal(f->fs.execs[0].error_code, "expired");
 	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_PUBLISHED);
 	clock_fake_advance(&f->clk, 5000);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_PUBLISHED);
 	clock_fake_advance(&f->clk, 1);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_EXPIRED);
 	/* Never seen, so offline: told as such, not as a silent expiry. */
 	assert_string_equal(f->fs.execs[1].error_code, "offline");
 	assert_int_equal(f->core.stats.expired, 2);
 	/* Terminal states never change. */
 	clock_fake_advance(&f->clk, 100000);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_EXPIRED);
 	fx_free(f);
 }
@@ -270,10 +297,10 @@ test_timed_out(void **state)
 	clock_fake_advance(&f->clk, 100);
 	set_state(f, 0, CMDBUS_STATE_RUNNING, BOOT);
 	clock_fake_advance(&f->clk, 1500);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
 	clock_fake_advance(&f->clk, 1);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_TIMED_OUT);
 	assert_int_equal(f->core.stats.timed_out, 1);
 	assert_true(f->fs.jobs[0].state == CMDBUS_JOB_COMPLETED);
@@ -291,10 +318,10 @@ test_delivered_waits_for_exp(void **state)
 	make_job(f, "[\"dev-1\"]", 1000, 60000);
 	set_state(f, 0, CMDBUS_STATE_DELIVERED, BOOT);
 	clock_fake_advance(&f->clk, 60000 + 1500);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_DELIVERED);
 	clock_fake_advance(&f->clk, 1);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_TIMED_OUT);
 	fx_free(f);
 }
@@ -327,10 +354,10 @@ test_lost_after_new_boot(void **state)
 	assert_int_equal(sends_of(f, f->fs.execs[1].id), 1);
 
 	clock_fake_advance(&f->clk, 1999);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
 	clock_fake_advance(&f->clk, 1);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_LOST);
 	assert_string_equal(f->fs.execs[0].error_code, "interrupted");
 	assert_int_equal(f->core.stats.lost, 1);
@@ -353,7 +380,7 @@ test_no_lost_when_answered(void **state)
 	deliver_status(f, "dev-1", BOOT2, true);
 	set_state(f, 0, CMDBUS_STATE_SUCCEEDED, NULL);
 	clock_fake_advance(&f->clk, 5000);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_SUCCEEDED);
 	assert_int_equal(f->core.stats.lost, 0);
 	fx_free(f);
@@ -373,11 +400,11 @@ test_retry_backoff(void **state)
 	assert_int_equal(sends_of(f, f->fs.execs[0].id), 1);
 	set_state(f, 0, CMDBUS_STATE_PUBLISHED, NULL);
 	f->fs.execs[0].published_at = clock_now_ms(&f->clk.clock);
-	core_sweep(&f->core); /* the first sweep only sets its mark */
+	sweep(f);	      /* the first sweep only sets its mark */
 	size_t at[133] = {0}; /* sends seen at each 100 ms */
 	for (unsigned t = 100; t <= 13200; t += 100) {
 		clock_fake_advance(&f->clk, 100);
-		core_sweep(&f->core);
+		sweep(f);
 		at[t / 100] = sends_of(f, f->fs.execs[0].id);
 	}
 	assert_int_equal(at[9], 1);  /* nothing before 1000 ms */
@@ -395,7 +422,7 @@ test_retry_backoff(void **state)
 	size_t before = sends_of(f, f->fs.execs[0].id);
 	for (int i = 0; i < 100; i++) {
 		clock_fake_advance(&f->clk, 1000);
-		core_sweep(&f->core);
+		sweep(f);
 	}
 	assert_int_equal(sends_of(f, f->fs.execs[0].id), before);
 	fx_free(f);
@@ -419,12 +446,12 @@ test_retry_after_exp(void **state)
 	clock_fake_advance(&f->clk, 100);
 	set_state(f, 0, CMDBUS_STATE_RUNNING, BOOT);
 	f->fs.execs[0].published_at = clock_now_ms(&f->clk.clock);
-	core_sweep(&f->core); /* the first sweep only sets its mark */
+	sweep(f); /* the first sweep only sets its mark */
 	size_t before = sends_of(f, id);
 	/* Well past exp (2 s), before the timeout (15 s + grace). */
 	for (int i = 0; i < 60; i++) {
 		clock_fake_advance(&f->clk, 100);
-		core_sweep(&f->core);
+		sweep(f);
 	}
 	assert_true(sends_of(f, id) > before + 1);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
@@ -433,9 +460,166 @@ test_retry_after_exp(void **state)
 	before = sends_of(f, id);
 	for (int i = 0; i < 60; i++) {
 		clock_fake_advance(&f->clk, 100);
-		core_sweep(&f->core);
+		sweep(f);
 	}
 	assert_int_equal(sends_of(f, id), before);
+	fx_free(f);
+}
+
+/* No declaration of "no answer" while none could come: with the broker
+ * away, then for timeout_grace after it is back (every unfinished
+ * command is sent again then, and the agent answers from its journal).
+ * Found by the fault suite: a broker stopped for a minute made runs that
+ * had succeeded TIMED_OUT, and sent commands EXPIRED. */
+static void
+test_no_declaration_while_deaf(void **state)
+{
+	(void)state;
+	struct core_config cc = {.timeout_grace_ms = 500};
+	struct fx *f = fx_new(&cc);
+	f->bus.connected = true;
+	make_job(f, "[\"dev-1\",\"dev-2\"]", 1000, 2000);
+	clock_fake_advance(&f->clk, 100);
+	set_state(f, 0, CMDBUS_STATE_RUNNING, BOOT);
+	assert_non_null(f->fs.execs[1].command); /* sent */
+	set_state(f, 1, CMDBUS_STATE_PUBLISHED, NULL);
+	sweep(f);
+	/* The broker goes away; both deadlines pass while it is. */
+	f->bus.connected = false;
+	for (int i = 0; i < 50; i++) {
+		clock_fake_advance(&f->clk, 100);
+		sweep(f);
+	}
+	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
+	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_PUBLISHED);
+	/* Back: the grace runs from the CONNACK. */
+	f->bus.connected = true;
+	core_bus_connected(&f->core);
+	clock_fake_advance(&f->clk, 499);
+	sweep(f);
+	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
+	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_PUBLISHED);
+	clock_fake_advance(&f->clk, 1);
+	sweep(f);
+	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_TIMED_OUT);
+	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_EXPIRED);
+	fx_free(f);
+}
+
+/* After a reconnection a device shown online may be online only in an
+ * old status (its will not yet sent by a broker that was away too, its
+ * agent backing off): its runs wait until it comes online again, or
+ * until device_stale_after has passed. What it sent before the outage
+ * may still be arriving, so a message from it proves nothing. Found by the
+ * fault suite: after a broker stopped for a minute, runs that had succeeded
+ * were declared TIMED_OUT 3 s after the reconnection, before their agents were
+ * back. */
+static void
+test_reconnect_waits_for_the_device(void **state)
+{
+	(void)state;
+	struct core_config cc = {.timeout_grace_ms = 500,
+				 .device_stale_ms = 5000};
+	struct fx *f = fx_new(&cc);
+	make_job(f, "[\"dev-1\",\"dev-2\"]", 1000, 3600000);
+	deliver_status(f, "dev-1", BOOT, true);
+	deliver_status(f, "dev-2", BOOT2, true);
+	core_flush(&f->core);
+	clock_fake_advance(&f->clk, 100);
+	set_state(f, 0, CMDBUS_STATE_RUNNING, BOOT);
+	set_state(f, 1, CMDBUS_STATE_RUNNING, BOOT2);
+	sweep(f);
+	f->bus.connected = false;
+	clock_fake_advance(&f->clk, 3000);
+	sweep(f);
+	f->bus.connected = true;
+	core_bus_connected(&f->core);
+	clock_fake_advance(&f->clk, 1000);
+	sweep(f);
+	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
+	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_RUNNING);
+	/* A heartbeat of dev-1 (it may be from before) changes nothing. */
+	deliver_status(f, "dev-1", BOOT, true);
+	core_flush(&f->core);
+	sweep(f);
+	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
+	/* Its will, then its agent back: heard after the grace. */
+	deliver_status(f, "dev-1", BOOT, false);
+	deliver_status(f, "dev-1", BOOT, true);
+	core_flush(&f->core);
+	ends_after(f, 0, 500, CMDBUS_STATE_TIMED_OUT);
+	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_RUNNING);
+	/* dev-2 never does: judged device_stale_after after the CONNACK. */
+	ends_after(f, 1, 3500, CMDBUS_STATE_TIMED_OUT);
+	fx_free(f);
+}
+
+/* A connection that has gone silent (publishes without PUBACKs, nothing
+ * received) is as good as down, before the keepalive notices: found by
+ * the fault suite, where a partition between the dispatcher and the
+ * broker made a command that ran EXPIRED. */
+static void
+test_no_declaration_while_silent(void **state)
+{
+	(void)state;
+	struct core_config cc = {.timeout_grace_ms = 1000,
+				 .retry_initial_ms = 200,
+				 .retry_max_ms = 200};
+	struct fx *f = fx_new(&cc);
+	make_job(f, "[\"dev-1\"]", 1000, 2000);
+	clock_fake_advance(&f->clk, 100);
+	set_state(f, 0, CMDBUS_STATE_RUNNING, BOOT);
+	sweep(f);
+	/* Silent from here: the retries get no PUBACK, nothing comes. */
+	for (int i = 0; i < 40; i++) {
+		clock_fake_advance(&f->clk, 100);
+		core_sweep(&f->core);
+	}
+	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
+	/* Heard again (the PUBACKs arrive): the grace runs from then. */
+	sweep(f);
+	ends_after(f, 0, 1000, CMDBUS_STATE_TIMED_OUT);
+	fx_free(f);
+}
+
+/* A device that comes back online gets timeout_grace to answer for its
+ * runs before any is declared; one that went offline is judged only once
+ * it has been offline for device_stale_after (cut off for a moment, or
+ * backing off its reconnection, it comes back and answers; gone, its
+ * jobs still end). */
+static void
+test_no_declaration_until_device_heard(void **state)
+{
+	(void)state;
+	struct core_config cc = {.timeout_grace_ms = 500,
+				 .device_stale_ms = 2000};
+	struct fx *f = fx_new(&cc);
+	f->bus.connected = true;
+	make_job(f, "[\"dev-1\",\"dev-2\"]", 1000, 3600000);
+	clock_fake_advance(&f->clk, 1000);
+	set_state(f, 0, CMDBUS_STATE_RUNNING, BOOT);
+	set_state(f, 1, CMDBUS_STATE_RUNNING, BOOT2);
+	deliver_status(f, "dev-1", BOOT, true);
+	deliver_status(f, "dev-2", BOOT2, true);
+	core_flush(&f->core);
+	/* dev-1 is cut off just before its deadline (1 s + 0.5 s); dev-2,
+	 * cut off earlier, comes back online (same boot) just before its. */
+	clock_fake_advance(&f->clk, 700);
+	deliver_status(f, "dev-2", BOOT2, false);
+	core_flush(&f->core);
+	clock_fake_advance(&f->clk, 700);
+	deliver_status(f, "dev-1", BOOT, false);
+	deliver_status(f, "dev-2", BOOT2, true);
+	core_flush(&f->core);
+	clock_fake_advance(&f->clk, 499);
+	sweep(f);
+	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
+	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_RUNNING);
+	clock_fake_advance(&f->clk, 1);
+	sweep(f);
+	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_RUNNING);
+	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_TIMED_OUT);
+	ends_after(f, 0, 1500, CMDBUS_STATE_TIMED_OUT);
 	fx_free(f);
 }
 
@@ -473,7 +657,7 @@ test_window(void **state)
 	 * goes out. */
 	set_state(f, 0, CMDBUS_STATE_RUNNING, BOOT);
 	clock_fake_advance(&f->clk, 1200);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_TIMED_OUT);
 	assert_null(f->fs.execs[2].command);
 	fake_bus_clear(&f->bus);
@@ -519,7 +703,7 @@ test_notify_after_commit(void **state)
 	f->bus.connected = false;
 	make_job(f, "[\"dev-1\",\"dev-2\"]", 1000, 1000);
 	clock_fake_advance(&f->clk, 1000);
-	core_sweep(&f->core);
+	sweep(f);
 	assert_int_equal(f->fs.execs[0].state, CMDBUS_STATE_EXPIRED);
 	assert_int_equal(f->fs.execs[1].state, CMDBUS_STATE_EXPIRED);
 	assert_int_equal(f->notes, 0);
@@ -566,6 +750,10 @@ main(void)
 	    cmocka_unit_test(test_lost_after_new_boot),
 	    cmocka_unit_test(test_no_lost_when_answered),
 	    cmocka_unit_test(test_retry_after_exp),
+	    cmocka_unit_test(test_no_declaration_while_deaf),
+	    cmocka_unit_test(test_no_declaration_while_silent),
+	    cmocka_unit_test(test_reconnect_waits_for_the_device),
+	    cmocka_unit_test(test_no_declaration_until_device_heard),
 	    cmocka_unit_test(test_retry_backoff),
 	    cmocka_unit_test(test_window),
 	    cmocka_unit_test(test_notify_after_commit),
