@@ -13,6 +13,7 @@ import threading
 import time
 
 from harness import Cluster, Device
+from mounts import Tmpfs
 
 ACTION = "faults.mark"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELED", "REJECTED",
@@ -49,10 +50,18 @@ DISPATCHER_FAST = {
 
 CLOCK_SKEW_MS = 1000
 
+# The tmpfs sizes for the disk-full faults: room for the database of a
+# full run (tens of MB) and for a journal that compacts past 1 MiB.
+DB_FS_MB = 256
+JOURNAL_FS_MB = 16
 
-def make_fleet(n_agents):
+
+def make_fleet(n_agents, tmpfs=False):
     """A Cluster of n agents (not started) with the marking action in
-    their catalog; returns (cluster, path of the ground-truth file)."""
+    their catalog; returns (cluster, path of the ground-truth file,
+    {"dispatcher" or device id: Tmpfs}). With tmpfs, the dispatcher's
+    database and each agent's state directory are on small tmpfs mounts
+    of their own (mounted here), which the disk-full faults fill."""
     devices = [Device("flt-%d" % i, options={
         "clock_skew": "%dms" % CLOCK_SKEW_MS,
         "mqtt_keepalive": "5s",
@@ -72,12 +81,22 @@ def make_fleet(n_agents):
     for d in devices:
         d.options["catalog_dir"] = cat
     c.dispatcher_options.update(DISPATCHER_FAST)
-    return c, truth
+    mounts = {}
+    if tmpfs:
+        mounts["dispatcher"] = Tmpfs(c.dir / "db-fs", DB_FS_MB).mount()
+        c.dispatcher_options["db_path"] = mounts["dispatcher"].path / \
+            "dispatcher.db"
+        for d in devices:
+            mounts[d.id] = Tmpfs(c.dir / ("state-fs-" + d.id),
+                                 JOURNAL_FS_MB).mount()
+            d.options["state_dir"] = mounts[d.id].path
+    return c, truth, mounts
 
 
-def _request(port, token, method, path, body=None, timeout=5):
+def _request(port, token, method, path, body=None, timeout=5,
+             host="127.0.0.1"):
     """(status, parsed JSON or None); raises OSError when nobody answers."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         hdrs = {"Authorization": "Bearer " + token}
         data = None
@@ -153,6 +172,12 @@ class Load:
             seen = self.first_terminal.get(exec_id)
         return None if seen is None else seen[0]
 
+    def terminal_state(self, exec_id):
+        """The terminal state first seen of an execution, or None."""
+        with self.lock:
+            seen = self.first_terminal.get(exec_id)
+        return None if seen is None else seen[1][0]
+
     def wait_terminal(self, exec_ids, timeout):
         """Waits until every id given has been seen terminal or the
         deadline passes; returns the ids still unfinished."""
@@ -172,13 +197,21 @@ class Load:
             self.post_outcomes[outcome] = \
                 self.post_outcomes.get(outcome, 0) + 1
 
-    def _submit_one(self):
-        self.seq += 1
-        token = "t%06d-%s" % (self.seq, secrets.token_hex(6))
-        device = self.rng.choice(sorted(self.c.devices))
-        short = self.rng.random() < self.short_ttl_share
-        ttl = self.rng.randint(1500, 3000) if short else 60000
-        ms = self.rng.choice((0, 100, 300, 600, 1000, 2000))
+    def _submit_one(self, device=None, ms=None, ttl=None):
+        """Submits one job (for a random device, duration and TTL unless
+        given); returns (its POST status or None when nobody answered,
+        the execution id of a 201 or None)."""
+        with self.lock:
+            self.seq += 1
+            seq = self.seq
+        token = "t%06d-%s" % (seq, secrets.token_hex(6))
+        if device is None:
+            device = self.rng.choice(sorted(self.c.devices))
+        if ttl is None:
+            short = self.rng.random() < self.short_ttl_share
+            ttl = self.rng.randint(1500, 3000) if short else 60000
+        if ms is None:
+            ms = self.rng.choice((0, 100, 300, 600, 1000, 2000))
         body = {"target": {"devices": [device]}, "action": ACTION,
                 "args": {"token": token, "ms": str(ms)},
                 "timeout_ms": 15000, "ttl_ms": ttl}
@@ -186,24 +219,35 @@ class Load:
             self.tokens[token] = "pending"
         try:
             status, view = _request(self.c.http_port, self.c.token, "POST",
-                                    "/v1/jobs", body)
+                                    "/v1/jobs", body, host=self.c.http_host)
         except OSError:
             # Nobody answered (a dispatcher being killed): the job may or
             # may not exist; the checks look for it in the database.
             with self.lock:
                 self.tokens[token] = "no answer"
             self._count("no answer")
-            return False
+            return None, None
         with self.lock:
             self.tokens[token] = status
         self._count(str(status))
         if status != 201 or not view:
-            return False
+            return status, None
         exec_id = view["executions"][0]["id"]
         with self.lock:
             self.accepted[exec_id] = token
             self.outstanding[exec_id] = (time.monotonic(), device)
-        return True
+        return status, exec_id
+
+    def submit(self, device, n, ms=0, ttl=60000):
+        """Submits n jobs for one device at once, beside the steady
+        load (a fault's probes, or a burst that makes a fault bite);
+        returns the (status, execution id) of each."""
+        return [self._submit_one(device, ms, ttl) for _ in range(n)]
+
+    def outcomes(self, status):
+        """How many POSTs have been answered with this status."""
+        with self.lock:
+            return self.post_outcomes.get(str(status), 0)
 
     def _submit_loop(self):
         interval = 1.0 / self.rate
@@ -217,7 +261,7 @@ class Load:
                 time.sleep(0.02)
                 continue
             t0 = time.monotonic()
-            if not self._submit_one():
+            if self._submit_one()[0] != 201:
                 time.sleep(0.2)
             spent = time.monotonic() - t0
             if spent < interval:
@@ -231,7 +275,8 @@ class Load:
                 return
             try:
                 status, view = _request(self.c.http_port, self.c.token,
-                                        "GET", "/v1/executions/" + exec_id)
+                                        "GET", "/v1/executions/" + exec_id,
+                                        host=self.c.http_host)
             except OSError:
                 return  # the dispatcher is down: try again later
             if status != 200 or not view:

@@ -20,7 +20,7 @@ from harness_procs import (MOSQUITTO, MOSQUITTO_PASSWD, MOSQUITTO_PUB,
                            MOSQUITTO_SUB, POLL_INTERVAL, RESULT_DEADLINE,
                            SANITIZER_MARKERS, START_DEADLINE, STOP_DEADLINE,
                            Proc, agent_path, dispatcher_path, free_port,
-                           port_accepts, wait_until)
+                           pid_alive, port_accepts, wait_until)
 from harness_prometheus import metrics, parse_prometheus
 from harness_rest import RestClient, RestResponse, wait_exec_state
 
@@ -32,5 +32,5 @@ __all__ = [
     "SANITIZER_MARKERS", "START_DEADLINE", "STOP_DEADLINE", "agent_path",
     "cancel", "command", "dispatcher_path", "envelope", "execution_by_device",
     "free_port", "metrics", "mqtt_pub", "new_id", "parse_prometheus",
-    "port_accepts", "wait_exec_state", "wait_until",
+    "pid_alive", "port_accepts", "wait_exec_state", "wait_until",
 ]

@@ -57,6 +57,12 @@ class Device:
         self.exec_enabled = exec_enabled
         self.options = dict(options or {})
         self.password = secrets.token_hex(16)
+        # Extra environment variables of the agent's process.
+        self.env = {}
+        # Put before the agent's argv, e.g. ["ip", "netns", "exec", NS] to
+        # run it in a network namespace (a prefix that execs the program,
+        # so that the process keeps its pid and its signals).
+        self.wrap = []
         self.proc = None
 
 
@@ -79,6 +85,10 @@ class Cluster(RestClient):
         self.dispatcher = None
         self.http_port = None
         self.dispatcher_options = {}
+        # The dispatcher's counterpart of Device.wrap, and more addresses
+        # the broker listens on (its port), for programs in namespaces.
+        self.dispatcher_wrap = []
+        self.broker_extra_hosts = []
         self.problems = []
         for d in devices:
             self.add_device(d)
@@ -108,6 +118,8 @@ class Cluster(RestClient):
             conf = (template.replace("@PORT@", str(self.broker_port))
                     .replace("@DIR@", str(self.dir))
                     .replace("@USER@", pwd.getpwuid(os.getuid()).pw_name))
+            conf += "".join("listener %d %s\n" % (self.broker_port, host)
+                            for host in self.broker_extra_hosts)
             self._write("mosquitto.conf", conf)
             shutil.copyfile(BROKER_CONF / "cmdbus.acl", self.dir / "acl")
             passwd = self.dir / "passwd"
@@ -165,7 +177,8 @@ class Cluster(RestClient):
                     self.dispatcher_password + "\n")
         conf = self._write("dispatcher.conf",
                            _render_conf(self.dispatcher_config()))
-        self.dispatcher = Proc("cmdbus-dispatcher", [path, "-c", conf],
+        self.dispatcher = Proc("cmdbus-dispatcher",
+                               list(self.dispatcher_wrap) + [path, "-c", conf],
                                self.dir / "dispatcher.log").start()
         if wait:
             self.wait_healthy()
@@ -225,8 +238,9 @@ class Cluster(RestClient):
         conf = self._write("agent-%s.conf" % device.id,
                            _render_conf(self.agent_config(device)))
         device.proc = Proc("cmdbus-agent[%s]" % device.id,
-                           [path, "-c", conf],
-                           self.dir / ("agent-%s.log" % device.id)).start()
+                           list(device.wrap) + [path, "-c", conf],
+                           self.dir / ("agent-%s.log" % device.id),
+                           env=dict(os.environ, **device.env)).start()
         return device.proc
 
     def start(self, agents=None, wait_online=True):

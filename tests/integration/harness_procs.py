@@ -74,6 +74,15 @@ def port_accepts(port, host="127.0.0.1"):
         return False
 
 
+def pid_alive(pid):
+    """Whether a process exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def wait_until(pred, timeout, what, interval=POLL_INTERVAL):
     """Polls pred() until it returns a true value, which is returned; raises
     AssertionError naming `what` when the deadline passes first."""

@@ -29,7 +29,11 @@ class RestResponse:
 class RestClient:
     """The dispatcher's REST API, mixed into Cluster: it needs
     `http_port`, `token` and `devices` (whose `proc` tells whether an
-    agent died while a test waits for it to show online)."""
+    agent died while a test waits for it to show online). `http_host` is
+    where the dispatcher listens: another address when it runs in a
+    network namespace."""
+
+    http_host = "127.0.0.1"
 
     # -- REST -----------------------------------------------------------
 
@@ -56,7 +60,7 @@ class RestClient:
         if token is not None:
             hdrs["Authorization"] = "Bearer " + token
         hdrs.update(headers or {})
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port,
+        conn = http.client.HTTPConnection(self.http_host, self.http_port,
                                           timeout=timeout)
         try:
             conn.request(method, path, body=data, headers=hdrs)

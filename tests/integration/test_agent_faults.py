@@ -9,18 +9,10 @@ import time
 import unittest
 
 from harness import (AgentLink, ClusterTestCase, Device, RESULT_DEADLINE,
-                     agent_path, cancel, command, envelope, new_id,
+                     agent_path, cancel, command, envelope, new_id, pid_alive,
                      wait_until)
 
 DEV = "dev-1"
-
-
-def _alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 @unittest.skipUnless(agent_path(), "CMDBUS_AGENT not set")
@@ -97,7 +89,7 @@ class AgentFaults(ClusterTestCase):
         self.assertIn("signal", r)
         self.assertIn("stdout", r)
         for pid in (running["pid"], grandchild):
-            wait_until(lambda: not _alive(pid), RESULT_DEADLINE,
+            wait_until(lambda: not pid_alive(pid), RESULT_DEADLINE,
                        "process %d to be gone" % pid)
 
     def test_timeout_kills_the_group(self):

@@ -13,7 +13,7 @@ import time
 import unittest
 
 from harness import (AgentLink, ClusterTestCase, Device, RESULT_DEADLINE,
-                     agent_path, command, new_id, wait_until)
+                     agent_path, command, new_id, pid_alive, wait_until)
 
 DEV = "dev-1"
 
@@ -83,7 +83,7 @@ class AgentJournal(ClusterTestCase):
         self.assertEqual(result["state"], "LOST", result)
         self.assertEqual(result["error"]["code"], "interrupted", result)
         for pid in (leader, grandchild):
-            wait_until(lambda: not _alive(pid), RESULT_DEADLINE,
+            wait_until(lambda: not pid_alive(pid), RESULT_DEADLINE,
                        "process %d to be killed" % pid)
         # Remembered: a re-send gets the same answer and runs nothing.
         self.link.publish(command(cid, DEV, "exec",
@@ -196,14 +196,6 @@ class SignedDuplicates(ClusterTestCase):
                    "an answer to the unsigned copy")
         self.assertEqual(link.results(cid)[2]["error"]["code"],
                          "bad_signature")
-
-
-def _alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 if __name__ == "__main__":
