@@ -128,7 +128,6 @@ def find_skips(agent):
             "CMDBUS_CRASHPOINTS"
     ok, why = netns.available()
     if not ok:
-        print("faults: partitions skipped: %s" % why, flush=True)
         for kind in PARTITION_KINDS:
             skips[kind] = why
     return skips
