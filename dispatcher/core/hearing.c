@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+
 struct hearing_dev {
 	char device[CMDBUS_NAME_BUF];
 	uint64_t until; /* not heard long enough before this */
