@@ -143,9 +143,8 @@ judge(struct core *c, struct exec_rec *e, struct job_timeout *jt, uint64_t prev,
 	case CMDBUS_STATE_PUBLISHED:
 		/* Never started by exp. One never sent cannot have started;
 		 * one sent gets the grace, for an agent whose clock lags
-		 * and whose ACCEPTED may still be on its way. */
-		/* A sent one may have been started and its answer be on
-		 * its way: only when it could have been heard. */
+		 * and whose ACCEPTED may still be on its way, and is judged
+		 * only when that answer could have been heard. */
 		if ((!e->command && now >= e->exp_at) ||
 		    (e->command && now > e->exp_at + grace &&
 		     hearing_ok(c, e->device, now))) {
